@@ -1,0 +1,46 @@
+/*
+ * error.c: status names and the jc_error_t helpers every module reports failures through.
+ */
+#include "jiceng/common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static const char *const status_names[JC_STATUS_COUNT_] = {
+    [JC_OK] = "JC_OK",
+    [JC_ERR_INVALID_ARG] = "JC_ERR_INVALID_ARG",
+    [JC_ERR_NOMEM] = "JC_ERR_NOMEM",
+    [JC_ERR_IO] = "JC_ERR_IO",
+    [JC_ERR_PARSE] = "JC_ERR_PARSE",
+    [JC_ERR_KAFKA] = "JC_ERR_KAFKA",
+    [JC_ERR_PG] = "JC_ERR_PG",
+    [JC_ERR_TIMEOUT] = "JC_ERR_TIMEOUT",
+    [JC_ERR_MISMATCH] = "JC_ERR_MISMATCH",
+};
+
+const char *jc_status_name(jc_status_t code)
+{
+    if ((unsigned)code >= JC_STATUS_COUNT_ || status_names[code] == NULL)
+        return "JC_ERR_UNKNOWN";
+    return status_names[code];
+}
+
+jc_status_t jc_error_set(jc_error_t *err, jc_status_t code, const char *fmt, ...)
+{
+    if (err != NULL) {
+        va_list ap;
+        err->code = code;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+void jc_error_clear(jc_error_t *err)
+{
+    if (err != NULL) {
+        err->code = JC_OK;
+        err->message[0] = '\0';
+    }
+}
