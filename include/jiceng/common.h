@@ -29,6 +29,26 @@ typedef enum jc_status {
     JC_ERR_PG,          /**< PostgreSQL reported an error */
     JC_ERR_TIMEOUT,     /**< a service did not answer in time */
     JC_ERR_MISMATCH,    /**< a round trip returned something other than what was sent */
+    /* decoding untrusted bytes (jiceng/codec.h) */
+    JC_ERR_TRUNCATED,       /**< the message ends before the record does */
+    JC_ERR_OVERSIZED,       /**< the message is larger than JC_MAX_MESSAGE_BYTES */
+    JC_ERR_BAD_MAGIC,       /**< byte 0 is not the Confluent wire format's magic byte 0 */
+    JC_ERR_UNKNOWN_SCHEMA,  /**< the schema id is not in the catalog */
+    JC_ERR_NEGATIVE_LENGTH, /**< a string or bytes length prefix is negative */
+    JC_ERR_TRAILING_BYTES,  /**< bytes are left after the record */
+    JC_ERR_MALFORMED,       /**< other undecodable Avro (bad union branch, bad varint, ...) */
+    /* field values (decoded, parsed from NDJSON/CSV, or validated) */
+    JC_ERR_BAD_UTF8,        /**< a string is not valid UTF-8 */
+    JC_ERR_ENUM_RANGE,      /**< an enum index or symbol is not one of the schema's */
+    JC_ERR_TOO_LONG,        /**< a string exceeds its bound (JC_ID_MAX, JC_TEXT_MAX) */
+    JC_ERR_MISSING_FIELD,   /**< a required field is absent */
+    JC_ERR_BAD_FIELD,       /**< a field has the wrong type or an unparsable value */
+    JC_ERR_EMPTY_FIELD,     /**< a required string is empty */
+    JC_ERR_BAD_UUID,        /**< event_id is not a canonical UUID */
+    JC_ERR_NEGATIVE_COUNT,  /**< a count is negative */
+    JC_ERR_UNKNOWN_COUNTY,  /**< county_code is not (and does not map to) one of the 88 */
+    JC_ERR_FUTURE_TIME,     /**< occurred_at is later than now plus the allowed skew */
+    JC_ERR_INCONSISTENT,    /**< fields contradict each other (e.g. received after resolved) */
     JC_STATUS_COUNT_    /**< not a status: the number of them */
 } jc_status_t;
 

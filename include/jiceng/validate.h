@@ -1,0 +1,41 @@
+/*
+ * jiceng/validate.h: the contract's rules for field values.
+ *
+ * Every event is validated before it is produced and again after it is consumed: event_id a
+ * canonical UUID, strings non-empty (where required), bounded and valid UTF-8, counts
+ * non-negative, enums in range, county_code one of the province's 88 counties (an older code is
+ * mapped to its current one, following chains; a prefecture code or anything else is
+ * rejected), occurred_at not later than now plus a small skew, and petition steps consistent
+ * within themselves (stage-specific fields present, received_at <= occurred_at).
+ */
+#ifndef JICENG_VALIDATE_H
+#define JICENG_VALIDATE_H
+
+#include <stdint.h>
+
+#include "jiceng/event.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Default allowance for clocks running ahead: 5 minutes. */
+#define JC_DEFAULT_MAX_SKEW_MS (5 * 60 * 1000)
+
+/** Validate ev against the contract at time now_ms (epoch ms), allowing occurred_at up to
+ *  max_skew_ms in the future. On success ev->county_code holds the current code (an old code
+ *  is rewritten in place). On failure the status names the rule (JC_ERR_NEGATIVE_COUNT,
+ *  JC_ERR_UNKNOWN_COUNTY, ...) and err's message names the field and value. */
+JC_API jc_status_t jc_event_validate(jc_event_t *ev, int64_t now_ms, int64_t max_skew_ms,
+                                     jc_error_t *err);
+
+/** 1 if the n bytes at s are valid UTF-8 (no overlongs, surrogates or code points > U+10FFFF). */
+JC_API int jc_utf8_valid(const char *s, size_t n);
+
+/** 1 if s is a canonical UUID text: 36 characters, 8-4-4-4-12 hex digits, any case. */
+JC_API int jc_uuid_valid(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,87 @@
+/*
+ * event.c: event type names and topics, and initialising and comparing jc_event_t values
+ * field by field through the field table (jiceng/fields.h).
+ */
+#include "jiceng/event.h"
+
+#include <string.h>
+
+#include "internal.h"
+#include "jiceng/fields.h"
+
+static const char *const type_names[JC_EVENT_TYPE_COUNT] = {
+    "visit", "petition", "disaster_response", "training_completion"};
+static const char *const topics[JC_EVENT_TYPE_COUNT] = {
+    "jiceng.visits", "jiceng.petitions", "jiceng.disaster-responses", "jiceng.trainings"};
+
+const char *jc_event_type_name(jc_event_type_t type)
+{
+    return (unsigned)type < JC_EVENT_TYPE_COUNT ? type_names[type] : "unknown";
+}
+
+const char *jc_event_topic(jc_event_type_t type)
+{
+    return (unsigned)type < JC_EVENT_TYPE_COUNT ? topics[type] : NULL;
+}
+
+jc_status_t jc_event_type_from_name(const char *name, jc_event_type_t *type, jc_error_t *err)
+{
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++) {
+        if (name != NULL && strcmp(name, type_names[t]) == 0) {
+            *type = (jc_event_type_t)t;
+            return JC_OK;
+        }
+    }
+    return jc_error_set(err, JC_ERR_INVALID_ARG,
+                        "unknown event type '%s' (visit, petition, disaster_response, "
+                        "training_completion)", name ? name : "(null)");
+}
+
+void jc_event_init(jc_event_t *ev, jc_event_type_t type)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = type;
+    size_t n;
+    const jc_field_t *f = jc_event_fields(type, &n);
+    for (size_t i = 0; i < n; i++)
+        if (f[i].kind == JC_FIELD_OPT_BOOL)
+            *(jc_opt_bool_t *)jc_field_ptr(ev, &f[i]) = JC_NULL;
+    jc_catalog_apply_defaults(ev);
+}
+
+static bool field_equal(const jc_event_t *a, const jc_event_t *b, const jc_field_t *f)
+{
+    const void *pa = jc_field_cptr(a, f), *pb = jc_field_cptr(b, f);
+    switch (f->kind) {
+    case JC_FIELD_UUID:
+    case JC_FIELD_STRING:
+        return strcmp(pa, pb) == 0;
+    case JC_FIELD_TIMESTAMP:
+        return *(const int64_t *)pa == *(const int64_t *)pb;
+    case JC_FIELD_COUNTY:
+    case JC_FIELD_COUNT:
+    case JC_FIELD_ENUM:
+        return *(const int32_t *)pa == *(const int32_t *)pb;
+    case JC_FIELD_BOOL:
+        return *(const bool *)pa == *(const bool *)pb;
+    case JC_FIELD_OPT_TIMESTAMP: {
+        const jc_opt_time_t *ta = pa, *tb = pb;
+        return ta->present == tb->present && (!ta->present || ta->ms == tb->ms);
+    }
+    case JC_FIELD_OPT_BOOL:
+        return *(const jc_opt_bool_t *)pa == *(const jc_opt_bool_t *)pb;
+    }
+    return false;
+}
+
+bool jc_event_equal(const jc_event_t *a, const jc_event_t *b)
+{
+    if (a->type != b->type)
+        return false;
+    size_t n;
+    const jc_field_t *f = jc_event_fields(a->type, &n);
+    for (size_t i = 0; i < n; i++)
+        if (!field_equal(a, b, &f[i]))
+            return false;
+    return true;
+}
