@@ -28,6 +28,57 @@ extern const size_t jc_embedded_reference_count;
 const jc_embedded_file_t *jc_embedded_find(const jc_embedded_file_t *set, size_t count,
                                            const char *name);
 
+/* ---- CSV (csvrows.c, over libcsv) ---- */
+
+/* Called once per row with its fields (NUL-terminated) and 1-based row number; a status other
+ * than JC_OK stops the parse and is returned. */
+typedef jc_status_t (*jc_csv_row_cb)(const char **fields, size_t nfields, size_t row, void *ud,
+                                     jc_error_t *err);
+
+/* Parse len bytes of CSV (RFC 4180 quoting; what names the source in messages). */
+jc_status_t jc_csv_each_row(const char *what, const void *data, size_t len, jc_csv_row_cb cb,
+                            void *ud, jc_error_t *err);
+
+/* ---- the catalog's parsed schemas, shared with the codec ---- */
+
+#include <avro.h>
+
+#include "jiceng/catalog.h"
+
+#define JC_MAX_FIELDS 32
+
+/* How one writer field is laid out on the wire, enough to pre-scan untrusted bytes. */
+typedef enum jc_wire_kind {
+    JC_WIRE_NULL,
+    JC_WIRE_BOOLEAN,
+    JC_WIRE_INT,
+    JC_WIRE_LONG,
+    JC_WIRE_FLOAT,
+    JC_WIRE_DOUBLE,
+    JC_WIRE_STRING, /* string or bytes: a length, then that many bytes */
+    JC_WIRE_ENUM,
+    JC_WIRE_UNION,
+} jc_wire_kind_t;
+
+typedef struct jc_wire_step {
+    jc_wire_kind_t kind;
+    int32_t nsymbols;              /* JC_WIRE_ENUM */
+    int nbranches;                 /* JC_WIRE_UNION: branches, each a non-union kind */
+    jc_wire_kind_t branch[4];
+    int32_t branch_nsymbols[4];
+} jc_wire_step_t;
+
+typedef struct jc_schema_entry {
+    jc_schema_info_t info;
+    avro_schema_t schema;          /* the writer schema, parsed once */
+    size_t nwire;                  /* fields of this schema, in schema order */
+    jc_wire_step_t wire[JC_MAX_FIELDS];
+    int field_index[JC_MAX_FIELDS]; /* per C field (table order): index in this schema, or -1 */
+} jc_schema_entry_t;
+
+/* The parsed entry for a schema id, or NULL (runs jc_catalog_init). */
+const jc_schema_entry_t *jc_catalog_entry(int32_t id);
+
 /* Set the fields that schema versions after v1 added to their declared defaults
  * (catalog.c reads them from the newest schema of ev->type). */
 void jc_catalog_apply_defaults(jc_event_t *ev);
