@@ -298,7 +298,9 @@ static jc_status_t map_fields(jc_schema_entry_t *e, jc_error_t *err)
     for (size_t i = 0; i < e->nwire; i++) {
         const char *name = avro_schema_record_field_name(e->schema, (int)i);
         avro_schema_t fs = avro_schema_record_field_get_by_index(e->schema, (int)i);
-        if (wire_step_of(fs, &e->wire[i]) != JC_OK)
+        jc_status_t ws = wire_step_of(fs, &e->wire[i]);
+        e->wire[i].name = name;
+        if (ws != JC_OK)
             return jc_error_set(err, JC_ERR_PARSE, "%s: field %s has a type the codec does not support", file, name);
         const jc_field_t *f = jc_event_field(e->info.type, name);
         if (f == NULL)

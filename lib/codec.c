@@ -180,7 +180,7 @@ static jc_status_t scan_body(const jc_schema_entry_t *e, const uint8_t *p, size_
     struct cursor c = {p, p + len, NULL, err};
     for (size_t i = 0; i < e->nwire; i++) {
         const jc_wire_step_t *w = &e->wire[i];
-        c.field = avro_schema_record_field_name(e->schema, (int)i);
+        c.field = w->name;
         jc_status_t st;
         if (w->kind != JC_WIRE_UNION) {
             st = scan_kind(&c, w->kind, w->nsymbols);

@@ -61,6 +61,7 @@ typedef enum jc_wire_kind {
 } jc_wire_kind_t;
 
 typedef struct jc_wire_step {
+    const char *name;              /* the field's name, for messages */
     jc_wire_kind_t kind;
     int32_t nsymbols;              /* JC_WIRE_ENUM */
     int nbranches;                 /* JC_WIRE_UNION: branches, each a non-union kind */
