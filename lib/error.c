@@ -34,6 +34,8 @@ static const char *const status_names[JC_STATUS_COUNT_] = {
     [JC_ERR_UNKNOWN_COUNTY] = "JC_ERR_UNKNOWN_COUNTY",
     [JC_ERR_FUTURE_TIME] = "JC_ERR_FUTURE_TIME",
     [JC_ERR_INCONSISTENT] = "JC_ERR_INCONSISTENT",
+    [JC_ERR_CONFLICTING_DUPLICATE] = "JC_ERR_CONFLICTING_DUPLICATE",
+    [JC_ERR_FENCED] = "JC_ERR_FENCED",
 };
 
 const char *jc_status_name(jc_status_t code)

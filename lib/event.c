@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include <stdint.h>
 #include "jiceng/fields.h"
 
 static const char *const type_names[JC_EVENT_TYPE_COUNT] = {
@@ -72,6 +73,38 @@ static bool field_equal(const jc_event_t *a, const jc_event_t *b, const jc_field
         return *(const jc_opt_bool_t *)pa == *(const jc_opt_bool_t *)pb;
     }
     return false;
+}
+
+static uint64_t field_hash(const jc_event_t *ev, const jc_field_t *f, uint64_t h)
+{
+    const void *p = jc_field_cptr(ev, f);
+    int64_t v = 0;
+    switch (f->kind) {
+    case JC_FIELD_UUID:
+    case JC_FIELD_STRING: return jc_hash64(p, strnlen(p, f->size), h);
+    case JC_FIELD_TIMESTAMP: v = *(const int64_t *)p; break;
+    case JC_FIELD_COUNTY:
+    case JC_FIELD_COUNT:
+    case JC_FIELD_ENUM: v = *(const int32_t *)p; break;
+    case JC_FIELD_BOOL: v = *(const bool *)p; break;
+    case JC_FIELD_OPT_TIMESTAMP: {
+        const jc_opt_time_t *t = p;
+        v = t->present ? t->ms : INT64_MIN;
+        break;
+    }
+    case JC_FIELD_OPT_BOOL: v = *(const jc_opt_bool_t *)p; break;
+    }
+    return jc_hash64(&v, sizeof v, h);
+}
+
+uint64_t jc_event_hash(const jc_event_t *ev)
+{
+    size_t n;
+    const jc_field_t *f = jc_event_fields(ev->type, &n);
+    uint64_t h = (uint64_t)ev->type;
+    for (size_t i = 0; i < n; i++)
+        h = field_hash(ev, &f[i], h);
+    return h;
 }
 
 bool jc_event_equal(const jc_event_t *a, const jc_event_t *b)

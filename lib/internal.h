@@ -23,10 +23,15 @@ extern const jc_embedded_file_t jc_embedded_avro[];
 extern const size_t jc_embedded_avro_count;
 extern const jc_embedded_file_t jc_embedded_reference[];
 extern const size_t jc_embedded_reference_count;
+extern const jc_embedded_file_t jc_embedded_sql[];
+extern const size_t jc_embedded_sql_count;
 
 /* The embedded file called name in a set, or NULL. */
 const jc_embedded_file_t *jc_embedded_find(const jc_embedded_file_t *set, size_t count,
                                            const char *name);
+
+/* 64-bit hash of n bytes with a seed (hash.c). */
+uint64_t jc_hash64(const void *data, size_t n, uint64_t seed);
 
 /* ---- CSV (csvrows.c, over libcsv) ---- */
 
@@ -38,6 +43,17 @@ typedef jc_status_t (*jc_csv_row_cb)(const char **fields, size_t nfields, size_t
 /* Parse len bytes of CSV (RFC 4180 quoting; what names the source in messages). */
 jc_status_t jc_csv_each_row(const char *what, const void *data, size_t len, jc_csv_row_cb cb,
                             void *ud, jc_error_t *err);
+
+/* ---- PostgreSQL array literals (pgarray.c) ---- */
+
+#include "jiceng/buf.h"
+
+void jc_pgarray_begin(jc_buf_t *b);
+void jc_pgarray_int(jc_buf_t *b, int64_t v);
+void jc_pgarray_text(jc_buf_t *b, const char *s);
+void jc_pgarray_null(jc_buf_t *b);
+void jc_pgarray_hex(jc_buf_t *b, const void *data, size_t len); /* for decode(x, 'hex') */
+const char *jc_pgarray_end(jc_buf_t *b);
 
 /* ---- the catalog's parsed schemas, shared with the codec ---- */
 

@@ -113,6 +113,24 @@ int jc_uuid_valid(const char *s)
     return !bad && s[JC_UUID_LEN] == '\0';
 }
 
+static uint8_t hex_value(unsigned char c)
+{
+    return (uint8_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+}
+
+jc_status_t jc_uuid_parse(const char *s, uint8_t out[16], jc_error_t *err)
+{
+    if (!jc_uuid_valid(s))
+        return jc_error_set(err, JC_ERR_BAD_UUID, "not a canonical UUID");
+    for (int i = 0, o = 0; i < JC_UUID_LEN; i++) {
+        if (uuid_shape[i] != 'h')
+            continue;
+        out[o / 2] = (uint8_t)(o % 2 ? out[o / 2] | hex_value((unsigned char)s[i]) : hex_value((unsigned char)s[i]) << 4);
+        o++;
+    }
+    return JC_OK;
+}
+
 /* ---- one field by its kind ---- */
 
 typedef struct limits {

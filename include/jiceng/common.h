@@ -49,6 +49,9 @@ typedef enum jc_status {
     JC_ERR_UNKNOWN_COUNTY,  /**< county_code is not (and does not map to) one of the 88 */
     JC_ERR_FUTURE_TIME,     /**< occurred_at is later than now plus the allowed skew */
     JC_ERR_INCONSISTENT,    /**< fields contradict each other (e.g. received after resolved) */
+    /* consuming */
+    JC_ERR_CONFLICTING_DUPLICATE, /**< an event_id already applied, with different content */
+    JC_ERR_FENCED,          /**< another consumer owns the partition now (offset CAS failed) */
     JC_STATUS_COUNT_    /**< not a status: the number of them */
 } jc_status_t;
 

@@ -139,6 +139,11 @@ JC_API const char *jc_event_topic(jc_event_type_t type);
  *  fields added by later schema versions at their defaults. */
 JC_API void jc_event_init(jc_event_t *ev, jc_event_type_t type);
 
+/** A 64-bit hash of the event's content (type and every field's value, as jc_event_equal
+ *  compares them): equal events hash equal, so a re-sent event can be told from a different
+ *  event that reuses its event_id. */
+JC_API uint64_t jc_event_hash(const jc_event_t *ev);
+
 /** Field-by-field equality (strings compared as strings, the unused tail of buffers ignored). */
 JC_API bool jc_event_equal(const jc_event_t *a, const jc_event_t *b);
 

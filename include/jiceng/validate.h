@@ -35,6 +35,9 @@ JC_API int jc_utf8_valid(const char *s, size_t n);
 /** 1 if s is a canonical UUID text: 36 characters, 8-4-4-4-12 hex digits, any case. */
 JC_API int jc_uuid_valid(const char *s);
 
+/** Parse a canonical UUID text into its 16 bytes; JC_ERR_BAD_UUID if it is not one. */
+JC_API jc_status_t jc_uuid_parse(const char *s, uint8_t out[16], jc_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

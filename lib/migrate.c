@@ -1,0 +1,178 @@
+/*
+ * migrate.c: applies the embedded schemas/sql migrations (see jiceng/migrate.h).
+ *
+ * One transaction: take a transaction-scoped advisory lock (so concurrent starters queue up),
+ * make sure the bookkeeping table exists, read which versions are applied, run each missing
+ * migration's SQL (a file may hold many statements: the simple query protocol runs them all)
+ * and record it, then upsert the reference tables from the built-in reference data. Any error
+ * rolls everything back.
+ */
+#include "jiceng/migrate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "jiceng/buf.h"
+#include "jiceng/reference.h"
+
+#define MIGRATION_LOCK_KEY 0x6a696365 /* "jice" */
+
+static jc_status_t exec_ok(PGconn *c, const char *what, PGresult *r, jc_error_t *err)
+{
+    ExecStatusType s = PQresultStatus(r);
+    jc_status_t st = JC_OK;
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+        st = jc_error_set(err, JC_ERR_PG, "migrate: %s: %s", what, PQerrorMessage(c));
+    PQclear(r);
+    return st;
+}
+
+static jc_status_t exec_sql(PGconn *c, const char *what, const char *sql, jc_error_t *err)
+{
+    return exec_ok(c, what, PQexec(c, sql), err);
+}
+
+static int migration_version(const char *name)
+{
+    return atoi(name); /* "001_core.sql" -> 1 */
+}
+
+int jc_migrations_builtin(void)
+{
+    int newest = 0;
+    for (size_t i = 0; i < jc_embedded_sql_count; i++)
+        if (migration_version(jc_embedded_sql[i].name) > newest)
+            newest = migration_version(jc_embedded_sql[i].name);
+    return newest;
+}
+
+static int is_applied(PGconn *c, int version, int *applied, jc_error_t *err)
+{
+    char v[16];
+    snprintf(v, sizeof v, "%d", version);
+    const char *params[1] = {v};
+    PGresult *r = PQexecParams(c, "select 1 from jiceng.schema_migrations where version = $1", 1,
+                               NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        jc_error_set(err, JC_ERR_PG, "migrate: reading schema_migrations: %s", PQerrorMessage(c));
+        PQclear(r);
+        return -1;
+    }
+    *applied = PQntuples(r) > 0;
+    PQclear(r);
+    return 0;
+}
+
+static jc_status_t apply_one(PGconn *c, const jc_embedded_file_t *m, int *count, jc_error_t *err)
+{
+    int version = migration_version(m->name), applied = 0;
+    if (version <= 0)
+        return jc_error_set(err, JC_ERR_PARSE, "migrate: %s is not named NNN_name.sql", m->name);
+    if (is_applied(c, version, &applied, err) != 0)
+        return JC_ERR_PG;
+    if (applied)
+        return JC_OK;
+    jc_status_t st = exec_sql(c, m->name, (const char *)m->data, err);
+    if (st != JC_OK)
+        return st;
+    char v[16];
+    snprintf(v, sizeof v, "%d", version);
+    const char *params[2] = {v, m->name};
+    st = exec_ok(c, "recording migration",
+                 PQexecParams(c, "insert into jiceng.schema_migrations (version, name) values ($1, $2)",
+                              2, NULL, params, NULL, NULL, 0), err);
+    if (st == JC_OK)
+        (*count)++;
+    return st;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(const jc_embedded_file_t *const *)a)->name, (*(const jc_embedded_file_t *const *)b)->name);
+}
+
+static jc_status_t sync_prefectures(PGconn *c, jc_buf_t a[3], jc_error_t *err)
+{
+    for (int i = 0; i < 3; i++)
+        jc_pgarray_begin(&a[i]);
+    for (size_t i = 0; i < jc_prefecture_count(); i++) {
+        const jc_prefecture_t *p = jc_prefecture_at(i);
+        jc_pgarray_int(&a[0], p->code);
+        jc_pgarray_text(&a[1], p->name_zh);
+        jc_pgarray_text(&a[2], p->name_pinyin);
+    }
+    const char *pp[3] = {jc_pgarray_end(&a[0]), jc_pgarray_end(&a[1]), jc_pgarray_end(&a[2])};
+    return exec_ok(c, "prefectures", PQexecParams(c,
+        "insert into jiceng.prefectures select * from unnest($1::int[], $2::text[], $3::text[]) "
+        "on conflict (code) do update set name_zh = excluded.name_zh, name_pinyin = excluded.name_pinyin",
+        3, NULL, pp, NULL, NULL, 0), err);
+}
+
+static jc_status_t sync_counties(PGconn *c, jc_buf_t a[5], jc_error_t *err)
+{
+    for (int i = 0; i < 5; i++)
+        jc_pgarray_begin(&a[i]);
+    for (size_t i = 0; i < jc_county_count(); i++) {
+        const jc_county_t *k = jc_county_at(i);
+        jc_pgarray_int(&a[0], k->code);
+        jc_pgarray_text(&a[1], k->name_zh);
+        jc_pgarray_text(&a[2], k->name_pinyin);
+        jc_pgarray_text(&a[3], k->kind);
+        jc_pgarray_int(&a[4], k->prefecture_code);
+    }
+    const char *cp[5];
+    for (int i = 0; i < 5; i++)
+        cp[i] = jc_pgarray_end(&a[i]);
+    return exec_ok(c, "counties", PQexecParams(c,
+        "insert into jiceng.counties select * from unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[]) "
+        "on conflict (code) do update set name_zh = excluded.name_zh, name_pinyin = excluded.name_pinyin, "
+        "kind = excluded.kind, prefecture_code = excluded.prefecture_code",
+        5, NULL, cp, NULL, NULL, 0), err);
+}
+
+static jc_status_t sync_reference(PGconn *c, jc_error_t *err)
+{
+    if (jc_reference_init(err) != JC_OK)
+        return JC_ERR_PARSE;
+    jc_buf_t a[5] = {{0}};
+    jc_status_t st = sync_prefectures(c, a, err);
+    if (st == JC_OK)
+        st = sync_counties(c, a, err);
+    for (int i = 0; i < 5; i++)
+        jc_buf_free(&a[i]);
+    return st;
+}
+
+jc_status_t jc_migrate(PGconn *c, int *applied, jc_error_t *err)
+{
+    int count = 0;
+    const jc_embedded_file_t *files[64];
+    size_t n = jc_embedded_sql_count < 64 ? jc_embedded_sql_count : 64;
+    for (size_t i = 0; i < n; i++)
+        files[i] = &jc_embedded_sql[i];
+    qsort(files, n, sizeof files[0], by_name);
+    char lock[96];
+    snprintf(lock, sizeof lock, "select pg_advisory_xact_lock(%d)", MIGRATION_LOCK_KEY);
+    jc_status_t st = exec_sql(c, "begin", "begin", err);
+    if (st == JC_OK)
+        st = exec_sql(c, "lock", lock, err);
+    if (st == JC_OK)
+        st = exec_sql(c, "bookkeeping",
+                      "create schema if not exists jiceng; "
+                      "create table if not exists jiceng.schema_migrations ("
+                      " version integer primary key, name text not null,"
+                      " applied_at timestamptz not null default now())", err);
+    for (size_t i = 0; st == JC_OK && i < n; i++)
+        st = apply_one(c, files[i], &count, err);
+    if (st == JC_OK)
+        st = sync_reference(c, err);
+    if (st == JC_OK)
+        st = exec_sql(c, "commit", "commit", err);
+    else
+        PQclear(PQexec(c, "rollback"));
+    if (applied != NULL)
+        *applied = st == JC_OK ? count : 0;
+    return st;
+}
