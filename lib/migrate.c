@@ -159,6 +159,8 @@ jc_status_t jc_migrate(PGconn *c, int *applied, jc_error_t *err)
     if (st == JC_OK)
         st = exec_sql(c, "lock", lock, err);
     if (st == JC_OK)
+        st = exec_sql(c, "quiet", "set local client_min_messages = warning", err);
+    if (st == JC_OK)
         st = exec_sql(c, "bookkeeping",
                       "create schema if not exists jiceng; "
                       "create table if not exists jiceng.schema_migrations ("

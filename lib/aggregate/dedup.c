@@ -117,6 +117,23 @@ jc_status_t jc_dedup_add(jc_dedup_t *d, jc_dedup_key_t k, uint32_t content)
     return JC_OK;
 }
 
+jc_status_t jc_dedup_merge(jc_dedup_t *dst, const jc_dedup_t *src)
+{
+    for (size_t i = 0; i < src->cap; i++) {
+        const uint8_t *s = src->slots + i * SLOT;
+        jc_dedup_key_t k;
+        uint32_t content, had;
+        memcpy(&k.a, s, 8);
+        if (k.a == 0)
+            continue;
+        memcpy(&k.b, s + 8, 4);
+        memcpy(&content, s + 12, 4);
+        if (!jc_dedup_find(dst, k, &had) && jc_dedup_add(dst, k, content) != JC_OK)
+            return JC_ERR_NOMEM;
+    }
+    return JC_OK;
+}
+
 size_t jc_dedup_bytes(const jc_dedup_t *d)
 {
     return d->cap * SLOT;

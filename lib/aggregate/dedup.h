@@ -41,6 +41,9 @@ int jc_dedup_find(const jc_dedup_t *d, jc_dedup_key_t k, uint32_t *content);
 /* Add an id not yet in the set. JC_ERR_NOMEM if the table cannot grow. */
 jc_status_t jc_dedup_add(jc_dedup_t *d, jc_dedup_key_t k, uint32_t content);
 
+/* Add every id of src to dst (ids already in dst are skipped). */
+jc_status_t jc_dedup_merge(jc_dedup_t *dst, const jc_dedup_t *src);
+
 /* Bytes the table holds. */
 size_t jc_dedup_bytes(const jc_dedup_t *d);
 

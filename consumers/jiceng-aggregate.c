@@ -1,0 +1,158 @@
+/*
+ * jiceng-aggregate: the aggregating consumer daemon (jiceng/aggregator.h), or, with the
+ * operand `migrate`, just the schema migrations (jiceng/migrate.h).
+ *
+ * Run any number of instances with the same group id: Kafka shares the partitions among them,
+ * PostgreSQL keeps every partition's offset, and each batch lands exactly once. SIGTERM or
+ * SIGINT flushes the open batch and leaves the group; the exit status is then 0.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jiceng/aggregator.h"
+#include "jiceng/config.h"
+#include "jiceng/migrate.h"
+
+enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+static const jc_option_t options[] = {
+    {"kafka.bootstrap.servers", "bootstrap", "JICENG_KAFKA_BOOTSTRAP", NULL, "LIST",
+     "Kafka bootstrap servers"},
+    {"pg.conninfo", "conninfo", "JICENG_PG_CONNINFO", NULL, "STR",
+     "libpq conninfo or URI of the aggregate database (PG* variables apply)"},
+    {"group.id", "group", "JICENG_GROUP_ID", "jiceng-aggregate", "NAME",
+     "consumer group; PostgreSQL keeps its offsets per group"},
+    {"jiceng.topic.prefix", "topic-prefix", "JICENG_TOPIC_PREFIX", "", "PREFIX",
+     "prepended to the topic names (jiceng.visits, ...)"},
+    {"batch.max.events", "batch-events", "JICENG_BATCH_MAX_EVENTS", "50000", "N",
+     "flush a batch after this many messages"},
+    {"batch.max.ms", "batch-ms", "JICENG_BATCH_MAX_MS", "250", "MS",
+     "... or this many milliseconds after its first message"},
+    {"dedup.retention.days", "retention-days", "JICENG_DEDUP_RETENTION_DAYS", "400", "DAYS",
+     "how long event ids are remembered for deduplication (by arrival)"},
+    {"exit.caught.up", "until-caught-up", NULL, "false", NULL,
+     "exit once every assigned partition is consumed to its end and flushed"},
+};
+
+static const jc_program_t program = {
+    .name = "jiceng-aggregate",
+    .synopsis = "[migrate] [OPTIONS]",
+    .about = "Consumes the jiceng event topics in a consumer group and keeps the daily aggregates\n"
+             "in PostgreSQL exactly once (offsets, dedup ledger, aggregates and rejects are\n"
+             "written in one transaction per batch). `migrate` applies the schema and exits.\n"
+             "Kafka consumer properties pass through with -X (e.g. -X session.timeout.ms=6000).",
+    .epilogue = "exit status: 0 stopped cleanly (SIGTERM/SIGINT, or caught up), 1 failed,\n"
+                "2 usage or configuration error",
+    .options = options,
+    .noptions = sizeof options / sizeof options[0],
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static jc_status_t read_config(const jc_config_t *cfg, jc_aggregator_config_t *c, jc_error_t *err)
+{
+    long events, ms, days;
+    bool until = false;
+    jc_status_t st = jc_config_get_long(cfg, "batch.max.events", 1, 10000000, &events, err);
+    if (st == JC_OK)
+        st = jc_config_get_long(cfg, "batch.max.ms", 1, 3600000, &ms, err);
+    if (st == JC_OK)
+        st = jc_config_get_long(cfg, "dedup.retention.days", 1, 36500, &days, err);
+    if (st == JC_OK)
+        st = jc_config_get_bool(cfg, "exit.caught.up", &until, err);
+    memset(c, 0, sizeof *c);
+    c->bootstrap = jc_config_get(cfg, "kafka.bootstrap.servers");
+    c->conninfo = jc_config_get(cfg, "pg.conninfo");
+    c->group_id = jc_config_get(cfg, "group.id");
+    c->topic_prefix = jc_config_get(cfg, "jiceng.topic.prefix");
+    c->batch_max_events = (int)events;
+    c->batch_max_ms = (int)ms;
+    c->ledger_retention_days = (int)days;
+    c->exit_when_caught_up = until;
+    c->progress = isatty(STDERR_FILENO);
+    c->kafka_properties = jc_config_client_properties(cfg);
+    if (st == JC_OK && (c->bootstrap == NULL || *c->bootstrap == '\0'))
+        st = jc_error_set(err, JC_ERR_INVALID_ARG, "no Kafka bootstrap servers: use --bootstrap, "
+                          "JICENG_KAFKA_BOOTSTRAP or an env file");
+    return st;
+}
+
+static int run_migrate(const char *conninfo)
+{
+    PGconn *c = PQconnectdb(conninfo ? conninfo : "");
+    jc_error_t err;
+    int applied = 0, rc = 0;
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "jiceng-aggregate: postgres: %s", PQerrorMessage(c));
+        rc = EXIT_FAILED;
+    } else if (jc_migrate(c, &applied, &err) != JC_OK) {
+        fprintf(stderr, "jiceng-aggregate: %s\n", err.message);
+        rc = EXIT_FAILED;
+    } else {
+        printf("migrations: %d applied now, %d built in\n", applied, jc_migrations_builtin());
+    }
+    PQfinish(c);
+    return rc;
+}
+
+static int run_daemon(const jc_aggregator_config_t *c)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    jc_error_t err;
+    jc_aggregator_t *a = jc_aggregator_new(c, &err);
+    if (a == NULL) {
+        fprintf(stderr, "jiceng-aggregate: %s\n", err.message);
+        return EXIT_FAILED;
+    }
+    jc_status_t st = jc_aggregator_run(a, &stop_requested, &err);
+    const jc_aggregator_stats_t *s = jc_aggregator_stats(a);
+    fprintf(stderr, "jiceng-aggregate: consumed %llu, applied %llu, duplicates %llu, rejected %llu, "
+            "batches %llu, fenced %llu, postgres retries %llu, dedup ids %llu (%llu bytes)\n",
+            (unsigned long long)s->consumed, (unsigned long long)s->applied,
+            (unsigned long long)s->duplicates, (unsigned long long)s->rejected,
+            (unsigned long long)s->batches, (unsigned long long)s->fenced,
+            (unsigned long long)s->pg_retries, (unsigned long long)s->dedup_ids,
+            (unsigned long long)s->dedup_bytes);
+    if (st != JC_OK)
+        fprintf(stderr, "jiceng-aggregate: %s (%s)\n", err.message, jc_status_name(st));
+    jc_aggregator_free(a);
+    return st == JC_OK ? 0 : EXIT_FAILED;
+}
+
+int main(int argc, char **argv)
+{
+    jc_config_t *cfg = NULL;
+    int rc = jc_config_main(&program, argc, argv, &cfg);
+    if (rc >= 0)
+        return rc;
+    int n;
+    char **operands = jc_config_operands(cfg, &n);
+    jc_aggregator_config_t c;
+    jc_error_t err;
+    int migrate_only = n == 1 && strcmp(operands[0], "migrate") == 0;
+    if (n > 1 || (n == 1 && !migrate_only)) {
+        fprintf(stderr, "jiceng-aggregate: unexpected operand '%s' (only `migrate`)\n", operands[n - 1]);
+        rc = EXIT_USAGE;
+    } else if (migrate_only) {
+        rc = run_migrate(jc_config_get(cfg, "pg.conninfo"));
+    } else if (read_config(cfg, &c, &err) != JC_OK) {
+        fprintf(stderr, "jiceng-aggregate: %s\n", err.message);
+        rc = EXIT_USAGE;
+    } else {
+        rc = run_daemon(&c);
+    }
+    jc_config_free(cfg);
+    return rc;
+}

@@ -1,0 +1,747 @@
+/*
+ * aggregator.c: the aggregating consumer's Kafka side (see jiceng/aggregator.h).
+ *
+ * The loop polls messages and handles each: decode, validate, look the event id up in the
+ * partition's dedup sets (committed ids, then the open batch's), fold it or keep it as a
+ * reject. A batch closes when it holds batch_max_events messages, when batch_max_ms have passed
+ * since its first message, or when its rejects hold 16 MiB; pgsink.c then writes it in one
+ * transaction. Only after that commit does the in-memory state move on (the batch's ids join
+ * the committed set, the stored offsets advance, Kafka's committed offsets are updated for lag
+ * tools, the rejects go to the dead-letter topic), so a crash at any point leaves PostgreSQL and
+ * memory consistent: the next owner of a partition starts from PostgreSQL.
+ *
+ * Partitions come and go through the cooperative rebalance callback: on assignment each
+ * partition's stored offset and dedup ledger are read and consumption starts there; before a
+ * revocation the open batch is flushed; when partitions are lost the batch is dropped and the
+ * remaining partitions are rewound to their stored offsets.
+ */
+#include "jiceng/aggregator.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "../internal.h"
+#include "jiceng/codec.h"
+#include "jiceng/jtime.h"
+#include "jiceng/migrate.h"
+#include "jiceng/validate.h"
+#include "pgsink.h"
+
+#define MAX_PARTITIONS 1024
+#define MAX_REJECT_BYTES (16u << 20)
+#define EXPIRE_EVERY_MS (3600 * 1000)
+
+struct jc_aggregator {
+    jc_aggregator_config_t cfg;
+    char topics[JC_EVENT_TYPE_COUNT][256];
+    char dlq_topic[256];
+    rd_kafka_t *rk, *dlq;
+    PGconn *pg;
+    jc_codec_t *codec;
+    jc_fold_t fold;
+    jc_part_t *by_type[JC_EVENT_TYPE_COUNT][MAX_PARTITIONS];
+    size_t nassigned;
+    size_t neof;       /* assigned partitions at their end */
+    jc_part_t **batch; /* partitions in the open batch */
+    size_t nbatch, cap_batch;
+    jc_reject_t *rejects;
+    size_t nrejects, cap_rejects, reject_bytes;
+    uint64_t batch_msgs;
+    int64_t batch_started_ms;
+    jc_aggregator_stats_t stats;
+    jc_status_t fatal; /* an error raised where it could not be returned (callbacks) */
+    jc_error_t fatal_err;
+    volatile sig_atomic_t *stop;
+    int64_t last_expire_ms, last_progress_ms;
+    uint64_t last_progress_consumed;
+    int assigned_once;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void set_fatal(jc_aggregator_t *a, const jc_error_t *err)
+{
+    if (a->fatal == JC_OK) {
+        a->fatal = err->code != JC_OK ? err->code : JC_ERR_KAFKA;
+        a->fatal_err = *err;
+    }
+}
+
+/* ---- PostgreSQL connection, with retries ----------------------------------------------- */
+
+static jc_status_t pg_connect(jc_aggregator_t *a, jc_error_t *err)
+{
+    if (a->pg != NULL && PQstatus(a->pg) == CONNECTION_OK)
+        return JC_OK;
+    PQfinish(a->pg);
+    a->pg = PQconnectdb(a->cfg.conninfo);
+    if (PQstatus(a->pg) != CONNECTION_OK)
+        return jc_error_set(err, JC_ERR_PG, "postgres: connect: %s", PQerrorMessage(a->pg));
+    return JC_OK;
+}
+
+/* Back off before retry number n (1, 2, ...): 0.2 s doubling to 10 s. 0 if told to stop. */
+static int backoff(jc_aggregator_t *a, int n, const jc_error_t *err)
+{
+    int ms = 200;
+    for (int i = 1; i < n && ms < 10000; i++)
+        ms *= 2;
+    if (ms > 10000)
+        ms = 10000;
+    fprintf(stderr, "jiceng-aggregate: %s; retrying in %d ms\n", err->message, ms);
+    for (int waited = 0; waited < ms; waited += 100) {
+        if (*a->stop)
+            return 0;
+        sleep_ms(100);
+    }
+    return 1;
+}
+
+/* ---- partitions ---------------------------------------------------------------------- */
+
+static int type_of_topic(const jc_aggregator_t *a, const char *topic)
+{
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
+        if (strcmp(topic, a->topics[t]) == 0)
+            return t;
+    return -1;
+}
+
+static jc_part_t **slot_of(jc_aggregator_t *a, const char *topic, int32_t partition)
+{
+    int t = type_of_topic(a, topic);
+    if (t < 0 || partition < 0 || partition >= MAX_PARTITIONS)
+        return NULL;
+    return &a->by_type[t][partition];
+}
+
+/* Read a partition's stored offset and ledger, retrying while PostgreSQL is unavailable. */
+static jc_status_t load_partition(jc_aggregator_t *a, jc_part_t *p, jc_error_t *err)
+{
+    for (int attempt = 1;; attempt++) {
+        jc_dedup_clear(&p->seen);
+        jc_status_t st = pg_connect(a, err);
+        if (st == JC_OK)
+            st = jc_sink_load_offset(a->pg, a->cfg.group_id, p->topic, p->partition, &p->stored, err);
+        if (st == JC_OK)
+            st = jc_sink_load_ledger(a->pg, p->topic, p->partition, a->cfg.ledger_retention_days, &p->seen, err);
+        if (st != JC_ERR_PG)
+            return st;
+        if (!backoff(a, attempt, err))
+            return st;
+    }
+}
+
+static void set_eof(jc_aggregator_t *a, jc_part_t *p, int eof)
+{
+    if (p->eof != eof)
+        a->neof += eof ? 1 : (size_t)-1;
+    p->eof = eof;
+}
+
+static jc_part_t *part_add(jc_aggregator_t *a, const char *topic, int32_t partition, jc_error_t *err)
+{
+    jc_part_t **slot = slot_of(a, topic, partition);
+    if (slot == NULL) {
+        jc_error_set(err, JC_ERR_INVALID_ARG, "%s [%d]: not an event topic or partition >= %d",
+                     topic, (int)partition, MAX_PARTITIONS);
+        return NULL;
+    }
+    if (*slot == NULL) {
+        jc_part_t *p = calloc(1, sizeof *p);
+        if (p == NULL) {
+            jc_error_set(err, JC_ERR_NOMEM, "out of memory");
+            return NULL;
+        }
+        p->topic = a->topics[type_of_topic(a, topic)];
+        p->partition = partition;
+        *slot = p;
+        a->nassigned++;
+    }
+    jc_part_t *p = *slot;
+    set_eof(a, p, 0);
+    return load_partition(a, p, err) == JC_OK ? p : NULL;
+}
+
+static void part_remove(jc_aggregator_t *a, const char *topic, int32_t partition)
+{
+    jc_part_t **slot = slot_of(a, topic, partition);
+    if (slot == NULL || *slot == NULL)
+        return;
+    jc_part_t *p = *slot;
+    set_eof(a, p, 0);
+    jc_dedup_free(&p->seen);
+    jc_dedup_free(&p->pending);
+    jc_buf_free(&p->ledger);
+    free(p);
+    *slot = NULL;
+    a->nassigned--;
+}
+
+/* ---- the open batch ------------------------------------------------------------------ */
+
+static void free_rejects(jc_aggregator_t *a)
+{
+    for (size_t i = 0; i < a->nrejects; i++) {
+        jc_buf_free(&a->rejects[i].key);
+        jc_buf_free(&a->rejects[i].payload);
+    }
+    a->nrejects = 0;
+    a->reject_bytes = 0;
+}
+
+static void clear_batch(jc_aggregator_t *a)
+{
+    for (size_t i = 0; i < a->nbatch; i++) {
+        jc_part_t *p = a->batch[i];
+        p->in_batch = 0;
+        p->newest_ms = 0;
+        jc_dedup_clear(&p->pending);
+        jc_buf_reset(&p->ledger);
+    }
+    a->nbatch = 0;
+    a->batch_msgs = 0;
+    jc_fold_reset(&a->fold);
+    free_rejects(a);
+}
+
+static jc_status_t join_batch(jc_aggregator_t *a, jc_part_t *p, int64_t offset)
+{
+    if (p->in_batch)
+        return JC_OK;
+    if (a->nbatch == a->cap_batch) {
+        size_t cap = a->cap_batch ? a->cap_batch * 2 : 64;
+        jc_part_t **b = realloc(a->batch, cap * sizeof *b);
+        if (b == NULL)
+            return JC_ERR_NOMEM;
+        a->batch = b;
+        a->cap_batch = cap;
+    }
+    if (a->nbatch == 0 && a->nrejects == 0)
+        a->batch_started_ms = mono_ms();
+    a->batch[a->nbatch++] = p;
+    p->in_batch = 1;
+    p->first = offset;
+    return JC_OK;
+}
+
+static jc_status_t keep_reject(jc_aggregator_t *a, const jc_part_t *p, const rd_kafka_message_t *m,
+                               jc_status_t status, const char *reason, int32_t schema_id,
+                               const char *event_id)
+{
+    if (a->nrejects == a->cap_rejects) {
+        size_t cap = a->cap_rejects ? a->cap_rejects * 2 : 64;
+        jc_reject_t *r = realloc(a->rejects, cap * sizeof *r);
+        if (r == NULL)
+            return JC_ERR_NOMEM;
+        a->rejects = r;
+        a->cap_rejects = cap;
+    }
+    jc_reject_t *r = &a->rejects[a->nrejects++];
+    memset(r, 0, sizeof *r);
+    r->topic = p->topic;
+    r->partition = p->partition;
+    r->offset = m->offset;
+    r->status = status;
+    r->schema_id = schema_id;
+    snprintf(r->reason, sizeof r->reason, "%s", reason);
+    snprintf(r->event_id, sizeof r->event_id, "%s", event_id ? event_id : "");
+    if (jc_buf_append(&r->key, m->key ? m->key : "", m->key_len) != JC_OK ||
+        jc_buf_append(&r->payload, m->payload ? m->payload : "", m->len) != JC_OK)
+        return JC_ERR_NOMEM;
+    a->reject_bytes += m->len + m->key_len;
+    return JC_OK;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* Apply one decoded, validated event: skip it if its id was applied, keep it as a conflicting
+ * duplicate if it was applied with other content, fold it otherwise. */
+static jc_status_t apply_event(jc_aggregator_t *a, jc_part_t *p, const rd_kafka_message_t *m,
+                               const jc_event_t *ev, int32_t schema_id)
+{
+    uint8_t entry[JC_LEDGER_ENTRY];
+    if (jc_uuid_parse(ev->event_id, entry, NULL) != JC_OK)
+        return JC_ERR_BAD_UUID; /* validated before: cannot happen */
+    jc_dedup_key_t k = jc_dedup_key(entry);
+    uint32_t content = (uint32_t)jc_event_hash(ev), had;
+    if (jc_dedup_find(&p->seen, k, &had) || jc_dedup_find(&p->pending, k, &had)) {
+        if (had == content) {
+            a->stats.duplicates++;
+            return JC_OK;
+        }
+        char reason[160];
+        snprintf(reason, sizeof reason, "event_id %s was already applied with other content; "
+                 "the first one stands", ev->event_id);
+        return keep_reject(a, p, m, JC_ERR_CONFLICTING_DUPLICATE, reason, schema_id, ev->event_id);
+    }
+    put_be32(entry + 16, content);
+    if (jc_dedup_add(&p->pending, k, content) != JC_OK ||
+        jc_buf_append(&p->ledger, entry, sizeof entry) != JC_OK)
+        return JC_ERR_NOMEM;
+    if (ev->occurred_at > p->newest_ms)
+        p->newest_ms = ev->occurred_at;
+    return jc_fold_event(&a->fold, ev);
+}
+
+static jc_status_t handle_message(jc_aggregator_t *a, const rd_kafka_message_t *m)
+{
+    jc_part_t **slot = slot_of(a, rd_kafka_topic_name(m->rkt), m->partition);
+    jc_part_t *p = slot ? *slot : NULL;
+    if (p == NULL)
+        return JC_OK; /* not (or no longer) ours */
+    set_eof(a, p, m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF);
+    if (p->eof)
+        return JC_OK;
+    a->stats.consumed++;
+    if (join_batch(a, p, m->offset) != JC_OK)
+        return JC_ERR_NOMEM;
+    p->next = m->offset + 1;
+    a->batch_msgs++;
+    jc_event_t ev;
+    jc_error_t err;
+    int32_t schema_id = -1;
+    jc_status_t st = jc_codec_decode(a->codec, m->payload, m->len, &ev, &schema_id, &err);
+    if (st != JC_OK)
+        return keep_reject(a, p, m, st, err.message, schema_id, NULL);
+    st = jc_event_validate(&ev, jc_now_ms(), JC_DEFAULT_MAX_SKEW_MS, &err);
+    if (st != JC_OK)
+        return keep_reject(a, p, m, st, err.message, schema_id, ev.event_id);
+    return apply_event(a, p, m, &ev, schema_id);
+}
+
+/* ---- after a flush: commit, or drop -------------------------------------------------- */
+
+static void commit_to_kafka(jc_aggregator_t *a)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)a->nbatch);
+    for (size_t i = 0; i < a->nbatch; i++)
+        rd_kafka_topic_partition_list_add(l, a->batch[i]->topic, a->batch[i]->partition)->offset = a->batch[i]->next;
+    rd_kafka_commit(a->rk, l, 1); /* asynchronous, for lag tools only: PostgreSQL is the truth */
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void dead_letter(jc_aggregator_t *a, const jc_reject_t *r)
+{
+    char part[16], off[24];
+    snprintf(part, sizeof part, "%d", (int)r->partition);
+    snprintf(off, sizeof off, "%lld", (long long)r->offset);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+    rd_kafka_header_add(h, "jiceng.source.topic", -1, r->topic, -1);
+    rd_kafka_header_add(h, "jiceng.source.partition", -1, part, -1);
+    rd_kafka_header_add(h, "jiceng.source.offset", -1, off, -1);
+    rd_kafka_header_add(h, "jiceng.status", -1, jc_status_name(r->status), -1);
+    rd_kafka_header_add(h, "jiceng.reason", -1, r->reason, -1);
+    rd_kafka_resp_err_t e = rd_kafka_producev(a->dlq, RD_KAFKA_V_TOPIC(a->dlq_topic),
+        RD_KAFKA_V_KEY(r->key.data, r->key.len), RD_KAFKA_V_VALUE(r->payload.data, r->payload.len),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_headers_destroy(h);
+        fprintf(stderr, "jiceng-aggregate: dead-letter copy of %s [%d] @%lld not sent (%s); "
+                "it is kept in jiceng.rejects\n", r->topic, (int)r->partition, (long long)r->offset,
+                rd_kafka_err2str(e));
+    }
+}
+
+static jc_status_t committed(jc_aggregator_t *a)
+{
+    for (size_t i = 0; i < a->nbatch; i++) {
+        jc_part_t *p = a->batch[i];
+        p->stored = p->next;
+        if (jc_dedup_merge(&p->seen, &p->pending) != JC_OK)
+            return JC_ERR_NOMEM;
+    }
+    commit_to_kafka(a);
+    for (size_t i = 0; i < a->nrejects; i++)
+        dead_letter(a, &a->rejects[i]);
+    rd_kafka_poll(a->dlq, 0);
+    a->stats.applied += a->fold.events;
+    a->stats.rejected += a->nrejects;
+    a->stats.batches++;
+    clear_batch(a);
+    return JC_OK;
+}
+
+/* Rewind the batch's partitions to their stored offsets (re-reading them and their ledgers
+ * from PostgreSQL if reload), and forget the batch. */
+static jc_status_t drop_batch(jc_aggregator_t *a, int reload, jc_error_t *err)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)a->nbatch + 1);
+    jc_status_t st = JC_OK;
+    for (size_t i = 0; i < a->nbatch && st == JC_OK; i++) {
+        jc_part_t *p = a->batch[i];
+        if (reload)
+            st = load_partition(a, p, err);
+        rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset =
+            p->stored >= 0 ? p->stored : RD_KAFKA_OFFSET_BEGINNING;
+    }
+    clear_batch(a);
+    if (st == JC_OK && l->cnt > 0) {
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(a->rk, l, 10000);
+        if (e != NULL) {
+            st = jc_error_set(err, JC_ERR_KAFKA, "rewinding after a dropped batch: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return st;
+}
+
+static void note_watermarks(jc_aggregator_t *a)
+{
+    for (size_t i = 0; i < a->nbatch; i++) {
+        int64_t lo, hi;
+        jc_part_t *p = a->batch[i];
+        if (rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            p->high_watermark = hi;
+    }
+}
+
+/* Write the open batch: retried on PostgreSQL errors until it commits or is fenced. */
+static jc_status_t flush(jc_aggregator_t *a, jc_error_t *err)
+{
+    if (a->nbatch == 0)
+        return JC_OK;
+    note_watermarks(a);
+    jc_batch_t b = {a->cfg.group_id, a->batch, a->nbatch, &a->fold, a->rejects, a->nrejects};
+    for (int attempt = 1;; attempt++) {
+        jc_status_t st = pg_connect(a, err);
+        if (st == JC_OK)
+            st = jc_sink_flush(a->pg, &b, err);
+        if (st == JC_OK)
+            return committed(a);
+        if (st == JC_ERR_FENCED) {
+            fprintf(stderr, "jiceng-aggregate: batch dropped: %s\n", err->message);
+            a->stats.fenced++;
+            return drop_batch(a, 1, err);
+        }
+        if (st != JC_ERR_PG)
+            return st;
+        a->stats.pg_retries++;
+        if (PQstatus(a->pg) != CONNECTION_OK) {
+            PQfinish(a->pg);
+            a->pg = NULL;
+        }
+        if (!backoff(a, attempt, err))
+            return st; /* stopping: the batch was not committed and will be read again */
+    }
+}
+
+/* ---- rebalancing --------------------------------------------------------------------- */
+
+static void on_assign(jc_aggregator_t *a, rd_kafka_topic_partition_list_t *parts)
+{
+    jc_error_t err;
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        jc_part_t *p = part_add(a, tp->topic, tp->partition, &err);
+        if (p == NULL) {
+            set_fatal(a, &err);
+            return;
+        }
+        tp->offset = p->stored >= 0 ? p->stored : RD_KAFKA_OFFSET_BEGINNING;
+    }
+    rd_kafka_error_t *e = rd_kafka_incremental_assign(a->rk, parts);
+    if (e != NULL) {
+        jc_error_set(&err, JC_ERR_KAFKA, "incremental assign: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        set_fatal(a, &err);
+    }
+    a->assigned_once = 1;
+}
+
+static void on_revoke(jc_aggregator_t *a, rd_kafka_topic_partition_list_t *parts)
+{
+    jc_error_t err;
+    jc_status_t st = rd_kafka_assignment_lost(a->rk) ? drop_batch(a, 0, &err) : flush(a, &err);
+    if (st != JC_OK && a->nbatch > 0)
+        st = drop_batch(a, 0, &err); /* not committed: whoever gets the partitions reads it again */
+    if (st != JC_OK && !*a->stop)
+        set_fatal(a, &err);
+    for (int i = 0; i < parts->cnt; i++)
+        part_remove(a, parts->elems[i].topic, parts->elems[i].partition);
+    rd_kafka_error_t *e = rd_kafka_incremental_unassign(a->rk, parts);
+    if (e != NULL) {
+        jc_error_set(&err, JC_ERR_KAFKA, "incremental unassign: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        set_fatal(a, &err);
+    }
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    (void)rk;
+    jc_aggregator_t *a = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        on_assign(a, parts);
+    else
+        on_revoke(a, parts);
+}
+
+/* ---- set-up ---------------------------------------------------------------------------- */
+
+static jc_status_t conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, jc_error_t *err)
+{
+    char errstr[512];
+    if (rd_kafka_conf_set(conf, k, v, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+        return jc_error_set(err, JC_ERR_KAFKA, "kafka property %s: %s", k, errstr);
+    return JC_OK;
+}
+
+static jc_status_t conf_passthrough(rd_kafka_conf_t *conf, const char *const *props, jc_error_t *err)
+{
+    for (size_t i = 0; props != NULL && props[i] != NULL && props[i + 1] != NULL; i += 2) {
+        if (strncmp(props[i], "jiceng.", 7) == 0)
+            continue; /* ours, not librdkafka's */
+        jc_status_t st = conf_set(conf, props[i], props[i + 1], err);
+        if (st != JC_OK)
+            return st;
+    }
+    return JC_OK;
+}
+
+static rd_kafka_t *new_client(jc_aggregator_t *a, rd_kafka_type_t type, jc_error_t *err)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *consumer[][2] = {
+        {"group.id", a->cfg.group_id},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "true"},
+        {"auto.offset.reset", "earliest"},
+    };
+    const char *producer[][2] = {{"enable.idempotence", "true"}, {"acks", "all"}};
+    jc_status_t st = conf_set(conf, "bootstrap.servers", a->cfg.bootstrap, err);
+    size_t n = type == RD_KAFKA_CONSUMER ? JC_ARRAY_LEN(consumer) : JC_ARRAY_LEN(producer);
+    for (size_t i = 0; i < n && st == JC_OK; i++)
+        st = type == RD_KAFKA_CONSUMER ? conf_set(conf, consumer[i][0], consumer[i][1], err)
+                                       : conf_set(conf, producer[i][0], producer[i][1], err);
+    if (st == JC_OK)
+        st = conf_passthrough(conf, a->cfg.kafka_properties, err);
+    if (st != JC_OK) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    if (type == RD_KAFKA_CONSUMER) {
+        rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+        rd_kafka_conf_set_opaque(conf, a);
+    }
+    char errstr[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
+    if (rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        jc_error_set(err, JC_ERR_KAFKA, "kafka client: %s", errstr);
+    }
+    return rk;
+}
+
+static void apply_defaults(jc_aggregator_config_t *c)
+{
+    if (c->group_id == NULL)
+        c->group_id = "jiceng-aggregate";
+    if (c->conninfo == NULL)
+        c->conninfo = "";
+    if (c->topic_prefix == NULL)
+        c->topic_prefix = "";
+    if (c->batch_max_events <= 0)
+        c->batch_max_events = 50000;
+    if (c->batch_max_ms <= 0)
+        c->batch_max_ms = 250;
+    if (c->ledger_retention_days <= 0)
+        c->ledger_retention_days = 400;
+}
+
+static jc_status_t migrate(jc_aggregator_t *a, jc_error_t *err)
+{
+    jc_status_t st = pg_connect(a, err);
+    int applied = 0;
+    if (st == JC_OK)
+        st = jc_migrate(a->pg, &applied, err);
+    if (st == JC_OK && applied > 0)
+        fprintf(stderr, "jiceng-aggregate: applied %d migration(s)\n", applied);
+    return st;
+}
+
+jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t *err)
+{
+    if (cfg == NULL || cfg->bootstrap == NULL || *cfg->bootstrap == '\0') {
+        jc_error_set(err, JC_ERR_INVALID_ARG, "no Kafka bootstrap servers");
+        return NULL;
+    }
+    jc_aggregator_t *a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        jc_error_set(err, JC_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    a->cfg = *cfg;
+    apply_defaults(&a->cfg);
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
+        snprintf(a->topics[t], sizeof a->topics[t], "%s%s", a->cfg.topic_prefix, jc_event_topic(t));
+    snprintf(a->dlq_topic, sizeof a->dlq_topic, "%s%s", a->cfg.topic_prefix, JC_DEAD_LETTER_TOPIC);
+    jc_fold_init(&a->fold);
+    if ((a->codec = jc_codec_new(err)) == NULL || migrate(a, err) != JC_OK ||
+        (a->rk = new_client(a, RD_KAFKA_CONSUMER, err)) == NULL ||
+        (a->dlq = new_client(a, RD_KAFKA_PRODUCER, err)) == NULL) {
+        jc_aggregator_free(a);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(a->rk);
+    return a;
+}
+
+/* ---- the loop -------------------------------------------------------------------------- */
+
+static int caught_up(const jc_aggregator_t *a)
+{
+    return a->assigned_once && a->nassigned > 0 && a->neof == a->nassigned;
+}
+
+static int batch_due(const jc_aggregator_t *a, int64_t now)
+{
+    if (a->nbatch == 0)
+        return 0;
+    return a->batch_msgs >= (uint64_t)a->cfg.batch_max_events ||
+           now - a->batch_started_ms >= a->cfg.batch_max_ms || a->reject_bytes >= MAX_REJECT_BYTES;
+}
+
+static void housekeeping(jc_aggregator_t *a, int64_t now)
+{
+    if (now - a->last_expire_ms >= EXPIRE_EVERY_MS) {
+        jc_error_t err;
+        a->last_expire_ms = now;
+        if (pg_connect(a, &err) != JC_OK ||
+            jc_sink_expire_ledger(a->pg, a->cfg.ledger_retention_days, &err) != JC_OK)
+            fprintf(stderr, "jiceng-aggregate: ledger expiry skipped: %s\n", err.message);
+    }
+    if (a->cfg.progress && now - a->last_progress_ms >= 1000) {
+        double secs = (double)(now - a->last_progress_ms) / 1000.0;
+        fprintf(stderr, "\rjiceng-aggregate: consumed %llu (%.0f/s), applied %llu, duplicates %llu, "
+                "rejected %llu, partitions %zu   ", (unsigned long long)a->stats.consumed,
+                a->last_progress_ms ? (double)(a->stats.consumed - a->last_progress_consumed) / secs : 0.0,
+                (unsigned long long)a->stats.applied, (unsigned long long)a->stats.duplicates,
+                (unsigned long long)a->stats.rejected, a->nassigned);
+        a->last_progress_ms = now;
+        a->last_progress_consumed = a->stats.consumed;
+    }
+}
+
+static jc_status_t subscribe(jc_aggregator_t *a, jc_error_t *err)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(JC_EVENT_TYPE_COUNT);
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
+        rd_kafka_topic_partition_list_add(l, a->topics[t], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(a->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    return e == RD_KAFKA_RESP_ERR_NO_ERROR ? JC_OK
+           : jc_error_set(err, JC_ERR_KAFKA, "subscribe: %s", rd_kafka_err2str(e));
+}
+
+static jc_status_t consume(jc_aggregator_t *a, jc_error_t *err)
+{
+    while (!*a->stop && a->fatal == JC_OK) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(a->rk, a->nbatch ? 10 : 100);
+        jc_status_t st = JC_OK;
+        if (m != NULL) {
+            if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                fprintf(stderr, "jiceng-aggregate: kafka: %s\n", rd_kafka_message_errstr(m));
+            else
+                st = handle_message(a, m);
+            rd_kafka_message_destroy(m);
+        }
+        if (st != JC_OK)
+            return jc_error_set(err, st, "handling a message: %s", jc_status_name(st));
+        int64_t now = mono_ms();
+        int done = a->cfg.exit_when_caught_up && caught_up(a);
+        if ((batch_due(a, now) || (done && a->nbatch > 0)) && (st = flush(a, err)) != JC_OK)
+            return st;
+        if (done && a->nbatch == 0)
+            break;
+        housekeeping(a, now);
+    }
+    if (a->fatal != JC_OK) {
+        *err = a->fatal_err;
+        return a->fatal;
+    }
+    return JC_OK;
+}
+
+jc_status_t jc_aggregator_run(jc_aggregator_t *a, volatile sig_atomic_t *stop, jc_error_t *err)
+{
+    static volatile sig_atomic_t never;
+    a->stop = stop != NULL ? stop : &never;
+    a->last_expire_ms = mono_ms() - EXPIRE_EVERY_MS; /* expire once at start */
+    jc_status_t st = subscribe(a, err);
+    if (st == JC_OK)
+        st = consume(a, err);
+    if (st == JC_OK)
+        st = flush(a, err);
+    jc_aggregator_stats(a); /* the dedup figures, while the partitions are still held */
+    rd_kafka_consumer_close(a->rk); /* revokes, which flushes what is left */
+    if (st == JC_OK && a->fatal != JC_OK) {
+        *err = a->fatal_err;
+        st = a->fatal;
+    }
+    rd_kafka_flush(a->dlq, 10000);
+    if (a->cfg.progress)
+        fputc('\n', stderr);
+    return st;
+}
+
+const jc_aggregator_stats_t *jc_aggregator_stats(const jc_aggregator_t *a)
+{
+    jc_aggregator_stats_t *s = (jc_aggregator_stats_t *)&a->stats;
+    if (a->nassigned == 0)
+        return s; /* keep the last figures of the dedup sets */
+    s->dedup_ids = s->dedup_bytes = 0;
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
+        for (int p = 0; p < MAX_PARTITIONS; p++)
+            if (a->by_type[t][p] != NULL) {
+                s->dedup_ids += a->by_type[t][p]->seen.count;
+                s->dedup_bytes += jc_dedup_bytes(&a->by_type[t][p]->seen);
+            }
+    return s;
+}
+
+void jc_aggregator_free(jc_aggregator_t *a)
+{
+    if (a == NULL)
+        return;
+    if (a->rk != NULL)
+        rd_kafka_destroy(a->rk);
+    if (a->dlq != NULL)
+        rd_kafka_destroy(a->dlq);
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
+        for (int p = 0; p < MAX_PARTITIONS; p++)
+            if (a->by_type[t][p] != NULL)
+                part_remove(a, a->topics[t], p);
+    free_rejects(a);
+    free(a->rejects);
+    free(a->batch);
+    jc_fold_free(&a->fold);
+    jc_codec_free(a->codec);
+    PQfinish(a->pg);
+    free(a);
+}

@@ -1,0 +1,315 @@
+/*
+ * pgsink.c: the aggregator's PostgreSQL side (see pgsink.h).
+ *
+ * A flush is one transaction of a handful of statements whatever the batch size:
+ *   1. compare-and-set of the partitions' offsets: one UPDATE over unnest()ed arrays whose
+ *      WHERE demands next_offset = the value the batch started from, plus one INSERT ... ON
+ *      CONFLICT DO NOTHING for partitions seen for the first time; if fewer rows change than
+ *      the batch has partitions, another consumer has moved on: roll back (JC_ERR_FENCED).
+ *      Doing this first also takes the rows' locks, so two consumers racing for a partition
+ *      serialise here and the loser fails the comparison;
+ *   2. one dedup-ledger row per partition (its new ids as one bytea, sent in binary);
+ *   3. one INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE per aggregate table (sums
+ *      added) or ON CONFLICT DO NOTHING (distinct tables), all columns as array parameters;
+ *   4. one INSERT of the rejects;
+ * then COMMIT.
+ */
+#include "pgsink.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../internal.h"
+#include "jiceng/jtime.h"
+
+#define MAX_COLS 16
+
+static jc_status_t check(PGconn *c, PGresult *r, const char *what, long *rows, jc_error_t *err)
+{
+    ExecStatusType s = PQresultStatus(r);
+    jc_status_t st = JC_OK;
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+        st = jc_error_set(err, JC_ERR_PG, "postgres: %s: %s", what,
+                          r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+    else if (rows != NULL)
+        *rows = atol(PQcmdTuples(r));
+    PQclear(r);
+    return st;
+}
+
+static jc_status_t exec(PGconn *c, const char *what, const char *sql, int n, const char *const *v,
+                        long *rows, jc_error_t *err)
+{
+    return check(c, PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0), what, rows, err);
+}
+
+jc_status_t jc_sink_load_offset(PGconn *c, const char *group, const char *topic, int32_t partition,
+                                int64_t *next, jc_error_t *err)
+{
+    char part[16];
+    snprintf(part, sizeof part, "%d", (int)partition);
+    const char *v[3] = {group, topic, part};
+    PGresult *r = PQexecParams(c, "select next_offset from jiceng.consumer_progress "
+                                  "where group_id = $1 and topic = $2 and partition = $3",
+                               3, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        return check(c, r, "reading consumer_progress", NULL, err);
+    *next = PQntuples(r) > 0 ? atoll(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    return JC_OK;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static jc_status_t add_entries(jc_dedup_t *seen, const uint8_t *p, size_t len)
+{
+    for (size_t off = 0; off + JC_LEDGER_ENTRY <= len; off += JC_LEDGER_ENTRY) {
+        jc_dedup_key_t k = jc_dedup_key(p + off);
+        uint32_t content;
+        if (!jc_dedup_find(seen, k, &content) && jc_dedup_add(seen, k, be32(p + off + 16)) != JC_OK)
+            return JC_ERR_NOMEM;
+    }
+    return JC_OK;
+}
+
+jc_status_t jc_sink_load_ledger(PGconn *c, const char *topic, int32_t partition, int retention_days,
+                                jc_dedup_t *seen, jc_error_t *err)
+{
+    char part[16], days[16];
+    snprintf(part, sizeof part, "%d", (int)partition);
+    snprintf(days, sizeof days, "%d", retention_days);
+    const char *v[3] = {topic, part, days};
+    PGresult *r = PQexecParams(c, "select entries from jiceng.dedup_ledger where topic = $1 and "
+                                  "partition = $2 and created_at > now() - make_interval(days => $3::int)",
+                               3, NULL, v, NULL, NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        return check(c, r, "reading dedup_ledger", NULL, err);
+    jc_status_t st = JC_OK;
+    for (int i = 0; i < PQntuples(r) && st == JC_OK; i++)
+        st = add_entries(seen, (const uint8_t *)PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
+    PQclear(r);
+    return st == JC_OK ? JC_OK
+                       : jc_error_set(err, JC_ERR_NOMEM, "%s [%d]: no memory for the dedup set", topic, (int)partition);
+}
+
+jc_status_t jc_sink_expire_ledger(PGconn *c, int retention_days, jc_error_t *err)
+{
+    char days[16];
+    snprintf(days, sizeof days, "%d", retention_days);
+    const char *v[1] = {days};
+    return exec(c, "expiring dedup_ledger",
+                "delete from jiceng.dedup_ledger where created_at < now() - make_interval(days => $1::int)",
+                1, v, NULL, err);
+}
+
+/* ---- flush ----------------------------------------------------------------------------- */
+
+static jc_status_t flush_offsets(PGconn *c, const jc_batch_t *b, jc_buf_t *col, jc_error_t *err)
+{
+    for (int pass = 0; pass < 2; pass++) { /* 0: partitions with a stored offset, 1: new ones */
+        long want = 0, rows = 0;
+        for (int i = 0; i < 6; i++)
+            jc_pgarray_begin(&col[i]);
+        for (size_t i = 0; i < b->nparts; i++) {
+            const jc_part_t *p = b->parts[i];
+            if ((p->stored >= 0) != (pass == 0))
+                continue;
+            want++;
+            jc_pgarray_text(&col[0], p->topic);
+            jc_pgarray_int(&col[1], p->partition);
+            jc_pgarray_int(&col[2], p->stored);
+            jc_pgarray_int(&col[3], p->next);
+            jc_pgarray_int(&col[4], p->high_watermark > p->next ? p->high_watermark : p->next);
+            jc_pgarray_int(&col[5], p->newest_ms);
+        }
+        if (want == 0)
+            continue;
+        const char *v[7] = {b->group_id};
+        for (int i = 0; i < 6; i++)
+            v[i + 1] = jc_pgarray_end(&col[i]);
+        jc_status_t st = exec(c, "advancing offsets", pass == 0 ?
+            "update jiceng.consumer_progress p set next_offset = u.n, high_watermark = u.hw, "
+            " newest_event_at = greatest(p.newest_event_at, case when u.ne > 0 then to_timestamp(u.ne / 1000.0) end), "
+            " updated_at = now() "
+            "from unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) "
+            " as u(topic, partition, expected, n, hw, ne) "
+            "where p.group_id = $1 and p.topic = u.topic and p.partition = u.partition and p.next_offset = u.expected"
+            :
+            "insert into jiceng.consumer_progress (group_id, topic, partition, next_offset, high_watermark, newest_event_at) "
+            "select $1, u.topic, u.partition, u.n, u.hw, case when u.ne > 0 then to_timestamp(u.ne / 1000.0) end "
+            "from unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) "
+            " as u(topic, partition, expected, n, hw, ne) on conflict do nothing",
+            7, v, &rows, err);
+        if (st != JC_OK)
+            return st;
+        if (rows != want)
+            return jc_error_set(err, JC_ERR_FENCED, "offset compare-and-set: %ld of %ld partitions still "
+                                "at the offsets this batch started from: another consumer moved on", rows, want);
+    }
+    return JC_OK;
+}
+
+static jc_status_t flush_ledger(PGconn *c, const jc_batch_t *b, jc_error_t *err)
+{
+    for (size_t i = 0; i < b->nparts; i++) {
+        const jc_part_t *p = b->parts[i];
+        if (p->ledger.len == 0)
+            continue;
+        char part[16], first[24];
+        snprintf(part, sizeof part, "%d", (int)p->partition);
+        snprintf(first, sizeof first, "%lld", (long long)p->first);
+        const char *v[4] = {p->topic, part, first, (const char *)p->ledger.data};
+        int lens[4] = {0, 0, 0, (int)p->ledger.len};
+        int fmts[4] = {0, 0, 0, 1};
+        jc_status_t st = check(c, PQexecParams(c,
+            "insert into jiceng.dedup_ledger (topic, partition, first_offset, entries) values ($1, $2, $3, $4)",
+            4, NULL, v, lens, fmts, 0), "writing dedup_ledger", NULL, err);
+        if (st != JC_OK)
+            return st;
+    }
+    return JC_OK;
+}
+
+/* The statement for one aggregate table, into sql. */
+static void table_sql(const jc_agg_table_t *t, jc_buf_t *sql)
+{
+    char tmp[256];
+    jc_buf_reset(sql);
+    snprintf(tmp, sizeof tmp, "insert into jiceng.%s as t (county_code, day", t->name);
+    jc_buf_append_str(sql, tmp);
+    for (int d = 0; d < t->ndims; d++) {
+        jc_buf_append_str(sql, ", ");
+        jc_buf_append_str(sql, t->dim_cols[d]);
+    }
+    for (int s = 0; s < t->nsums; s++) {
+        jc_buf_append_str(sql, ", ");
+        jc_buf_append_str(sql, t->sum_cols[s]);
+    }
+    if (t->id_col != NULL) {
+        jc_buf_append_str(sql, ", ");
+        jc_buf_append_str(sql, t->id_col);
+    }
+    jc_buf_append_str(sql, ") select * from unnest($1::int[], $2::date[]");
+    int n = 2;
+    for (int d = 0; d < t->ndims; d++, n++) {
+        snprintf(tmp, sizeof tmp, ", $%d::text[]", n + 1);
+        jc_buf_append_str(sql, tmp);
+    }
+    for (int s = 0; s < t->nsums; s++, n++) {
+        snprintf(tmp, sizeof tmp, ", $%d::bigint[]", n + 1);
+        jc_buf_append_str(sql, tmp);
+    }
+    if (t->id_col != NULL) {
+        snprintf(tmp, sizeof tmp, ", $%d::text[]) on conflict do nothing", n + 1);
+        jc_buf_append_str(sql, tmp);
+        return;
+    }
+    jc_buf_append_str(sql, ") on conflict (county_code, day");
+    for (int d = 0; d < t->ndims; d++) {
+        jc_buf_append_str(sql, ", ");
+        jc_buf_append_str(sql, t->dim_cols[d]);
+    }
+    jc_buf_append_str(sql, ") do update set ");
+    for (int s = 0; s < t->nsums; s++) {
+        snprintf(tmp, sizeof tmp, "%s%s = t.%s + excluded.%s", s ? ", " : "", t->sum_cols[s],
+                 t->sum_cols[s], t->sum_cols[s]);
+        jc_buf_append_str(sql, tmp);
+    }
+}
+
+static jc_status_t flush_table(PGconn *c, jc_agg_id_t id, const jc_keymap_t *m, jc_buf_t *col,
+                               jc_buf_t *sql, jc_error_t *err)
+{
+    const jc_agg_table_t *t = &jc_agg_tables[id];
+    int ncols = 2 + t->ndims + t->nsums + (t->id_col != NULL);
+    for (int i = 0; i < ncols; i++)
+        jc_pgarray_begin(&col[i]);
+    char day[16];
+    for (size_t e = 0; e < m->count; e++) {
+        const jc_fold_key_t *k = (const jc_fold_key_t *)jc_keymap_key(m, e);
+        const int64_t *s = (const int64_t *)jc_keymap_value(m, e);
+        int i = 0;
+        jc_pgarray_int(&col[i++], k->county);
+        jc_day_format(k->day, day, sizeof day);
+        jc_pgarray_text(&col[i++], day);
+        for (int d = 0; d < t->ndims; d++)
+            jc_pgarray_text(&col[i++], jc_fold_dim_symbol(id, d, k->dim[d]));
+        for (int x = 0; x < t->nsums; x++)
+            jc_pgarray_int(&col[i++], s[x]);
+        if (t->id_col != NULL)
+            jc_pgarray_text(&col[i++], k->id);
+    }
+    const char *v[MAX_COLS];
+    for (int i = 0; i < ncols; i++)
+        v[i] = jc_pgarray_end(&col[i]);
+    table_sql(t, sql);
+    return exec(c, t->name, (const char *)sql->data, ncols, v, NULL, err);
+}
+
+static jc_status_t flush_rejects(PGconn *c, const jc_batch_t *b, jc_buf_t *col, jc_error_t *err)
+{
+    if (b->nrejects == 0)
+        return JC_OK;
+    for (int i = 0; i < 9; i++)
+        jc_pgarray_begin(&col[i]);
+    for (size_t i = 0; i < b->nrejects; i++) {
+        const jc_reject_t *r = &b->rejects[i];
+        jc_pgarray_text(&col[0], r->topic);
+        jc_pgarray_int(&col[1], r->partition);
+        jc_pgarray_int(&col[2], r->offset);
+        jc_pgarray_hex(&col[3], r->key.data, r->key.len);
+        jc_pgarray_hex(&col[4], r->payload.data, r->payload.len);
+        jc_pgarray_text(&col[5], jc_status_name(r->status));
+        jc_pgarray_text(&col[6], r->reason);
+        if (r->schema_id >= 0)
+            jc_pgarray_int(&col[7], r->schema_id);
+        else
+            jc_pgarray_null(&col[7]);
+        if (r->event_id[0] != '\0')
+            jc_pgarray_text(&col[8], r->event_id);
+        else
+            jc_pgarray_null(&col[8]);
+    }
+    const char *v[9];
+    for (int i = 0; i < 9; i++)
+        v[i] = jc_pgarray_end(&col[i]);
+    return exec(c, "writing rejects",
+                "insert into jiceng.rejects (topic, partition, kafka_offset, msg_key, payload, status, reason, schema_id, event_id) "
+                "select u.t, u.p, u.o, decode(u.k, 'hex'), decode(u.v, 'hex'), u.s, u.r, u.id, u.e "
+                "from unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], "
+                "$8::int[], $9::text[]) as u(t, p, o, k, v, s, r, id, e) on conflict do nothing",
+                9, v, NULL, err);
+}
+
+static jc_status_t flush_body(PGconn *c, const jc_batch_t *b, jc_buf_t *col, jc_buf_t *sql, jc_error_t *err)
+{
+    jc_status_t st = flush_offsets(c, b, col, err);
+    if (st == JC_OK)
+        st = flush_ledger(c, b, err);
+    for (int t = 0; t < JC_AGG_COUNT && st == JC_OK; t++)
+        if (b->fold->maps[t].count > 0)
+            st = flush_table(c, (jc_agg_id_t)t, &b->fold->maps[t], col, sql, err);
+    if (st == JC_OK)
+        st = flush_rejects(c, b, col, err);
+    return st;
+}
+
+jc_status_t jc_sink_flush(PGconn *c, const jc_batch_t *b, jc_error_t *err)
+{
+    jc_buf_t col[MAX_COLS] = {{0}}, sql = {0};
+    jc_status_t st = exec(c, "begin", "begin", 0, NULL, NULL, err);
+    if (st == JC_OK)
+        st = flush_body(c, b, col, &sql, err);
+    if (st == JC_OK)
+        st = exec(c, "commit", "commit", 0, NULL, NULL, err);
+    else if (PQstatus(c) == CONNECTION_OK)
+        PQclear(PQexec(c, "rollback"));
+    for (int i = 0; i < MAX_COLS; i++)
+        jc_buf_free(&col[i]);
+    jc_buf_free(&sql);
+    return st;
+}
