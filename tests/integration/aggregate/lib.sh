@@ -1,0 +1,104 @@
+# lib.sh: what the aggregation integration tests share (sourced, not run).
+#
+# Each test gets its own topics (a unique prefix) and its own database (created through the
+# stack's superuser socket, dropped at exit), so tests never see each other's data, and a test
+# that cannot reach the stack fails. Programs come from $JC_BUILD, the stack's addresses from
+# its env file. Helpers:
+#   it_init NAME          set up topics prefix, database, work dir; trap cleanup
+#   it_topics N           create the five topics with N partitions
+#   it_gen ARGS...        jiceng-gen into $W/gen
+#   it_produce FILE       jiceng-produce FILE to the test's topics
+#   it_aggregate ARGS...  jiceng-aggregate on the test's topics and database
+#   it_sql SQL            run SQL on the test's database, print tuples unaligned
+#   it_expect_truth DIR   every aggregate table equals DIR/expected/*.csv
+#   it_fail MSG           print and exit 1
+set -euo pipefail
+
+: "${JC_BUILD:?JC_BUILD (the build directory) must be set}"
+: "${JICENG_STATE:?JICENG_STATE must be set}"
+ENV_FILE=${JICENG_ENV_FILE:-$JICENG_STATE/stack.env}
+[[ -r $ENV_FILE ]] || { echo "FAIL: no stack env file $ENV_FILE: is the stack up?"; exit 1; }
+# shellcheck disable=SC1090
+source "$ENV_FILE"
+export JICENG_KAFKA_BOOTSTRAP JICENG_PG_CONNINFO
+PY=$JICENG_VENV/bin/python
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+it_fail() { echo "FAIL: $*" >&2; exit 1; }
+
+it_superuser() {
+    runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$JICENG_PG_SUPERUSER_SOCKET" \
+        -p "$JICENG_PG_PORT" -U postgres -d postgres "$@"
+}
+
+it_cleanup() {
+    local rc=$?
+    for pid in $(jobs -p); do kill -KILL "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    it_superuser -c "drop database if exists $DB with (force)" >/dev/null 2>&1 || true
+    "$PY" "$HERE/kafka_tool.py" delete-prefix "$PREFIX" >/dev/null 2>&1 || true
+    [[ $rc == 0 ]] && rm -rf "$W"
+    exit $rc
+}
+
+it_init() {
+    local name=$1
+    PREFIX="it-$name-$$-$RANDOM."
+    DB="it_${name//-/_}_$$"
+    W=$(mktemp -d "/tmp/jiceng-it-$name.XXXXXX")
+    trap it_cleanup EXIT
+    it_superuser -c "create database $DB owner jiceng" >/dev/null
+    CONNINFO="${JICENG_PG_CONNINFO%/*}/$DB"
+    echo "test $name: topics $PREFIX*, database $DB, work dir $W"
+}
+
+it_topics() {
+    "$JC_BUILD/producers/jiceng-topics" --topic-prefix "$PREFIX" --partitions "$1" create >/dev/null
+}
+
+it_gen() {
+    "$JC_BUILD/producers/gen/jiceng-gen" --out "$W/gen" "$@" >/dev/null
+}
+
+it_produce() {
+    "$JC_BUILD/producers/jiceng-produce" --topic-prefix "$PREFIX" --rejects "$W/produce-rejects.ndjson" "$@"
+}
+
+it_aggregate() {
+    "$JC_BUILD/consumers/jiceng-aggregate" --topic-prefix "$PREFIX" --conninfo "$CONNINFO" \
+        --group "it-$$" "$@"
+}
+
+it_sql() {
+    psql -X -q -v ON_ERROR_STOP=1 -At "$CONNINFO" -c "$1"
+}
+
+# it_expect_truth DIR: each aggregate table, as CSV with the expected file's columns, equals it
+it_expect_truth() {
+    local dir=$1/expected t cols bad=0
+    for t in visits_daily visit_cadres petitions_daily disaster_responses_daily disaster_incidents \
+             trainings_daily training_trainees; do
+        cols=$(head -1 "$dir/$t.csv")
+        psql -X -q "$CONNINFO" -c "\\copy (select $cols from jiceng.$t) to stdout csv header" \
+            | sort >"$W/got-$t.csv"
+        if ! diff <(sort "$dir/$t.csv") "$W/got-$t.csv" >"$W/diff-$t.txt"; then
+            echo "  $t differs from the ground truth ($(grep -c '^[<>]' "$W/diff-$t.txt") lines):"
+            head -6 "$W/diff-$t.txt" | sed 's/^/    /'
+            bad=1
+        else
+            echo "  $t: $(($(wc -l <"$W/got-$t.csv") - 1)) rows equal the ground truth"
+        fi
+    done
+    [[ $bad == 0 ]] || it_fail "aggregates differ from the ground truth"
+}
+
+# it_wait_applied N SECONDS: wait until the group's stored offsets add up to N messages
+it_wait_consumed() {
+    local want=$1 deadline=$((SECONDS + $2)) got=0
+    while ((SECONDS < deadline)); do
+        got=$(it_sql "select coalesce(sum(next_offset), 0) from jiceng.consumer_progress" 2>/dev/null || echo 0)
+        [[ $got == "$want" ]] && return 0
+        sleep 0.5
+    done
+    it_fail "stored offsets add up to $got messages after $2 s, expected $want"
+}
