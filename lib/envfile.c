@@ -28,7 +28,7 @@ static int valid_key(const char *k)
     if (*k == '\0' || isdigit((unsigned char)*k))
         return 0;
     for (; *k; k++)
-        if (!isalnum((unsigned char)*k) && *k != '_')
+        if (!isalnum((unsigned char)*k) && *k != '_' && *k != '.' && *k != '-')
             return 0;
     return 1;
 }

@@ -4,7 +4,8 @@
  * The format is the common denominator of shell `source`, systemd's EnvironmentFile and
  * docker's --env-file: one KEY=VALUE per line, blank lines and lines starting with '#' ignored,
  * no quoting (the value is the rest of the line, surrounding white space trimmed). Keys are
- * letters, digits and '_' and do not start with a digit.
+ * letters, digits, '_', '.' and '-' and do not start with a digit ('.' and '-' are for
+ * configuration files, jiceng/config.h, whose keys look like "kafka.bootstrap.servers").
  */
 #ifndef JICENG_ENVFILE_H
 #define JICENG_ENVFILE_H

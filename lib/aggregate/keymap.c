@@ -16,7 +16,8 @@ void jc_keymap_init(jc_keymap_t *m, size_t key_size, size_t value_size)
     memset(m, 0, sizeof *m);
     m->key_size = key_size;
     m->value_size = value_size;
-    m->entry_size = (key_size + value_size + 7) & ~(size_t)7;
+    m->value_offset = (key_size + 7) & ~(size_t)7;
+    m->entry_size = (m->value_offset + value_size + 7) & ~(size_t)7;
 }
 
 void jc_keymap_free(jc_keymap_t *m)
@@ -84,7 +85,7 @@ void *jc_keymap_upsert(jc_keymap_t *m, const void *key, int *inserted)
         return NULL;
     size_t i = m->count++;
     memcpy(jc_keymap_key(m, i), key, m->key_size);
-    memset(jc_keymap_value(m, i), 0, m->entry_size - m->key_size);
+    memset(jc_keymap_key(m, i) + m->key_size, 0, m->entry_size - m->key_size);
     m->index[s] = (uint32_t)(i + 1);
     *inserted = 1;
     return jc_keymap_value(m, i);

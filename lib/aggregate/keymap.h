@@ -14,6 +14,7 @@
 
 typedef struct jc_keymap {
     size_t key_size, value_size, entry_size;
+    size_t value_offset; /* the key rounded up to 8 bytes, so int64_t values are aligned */
     uint8_t *entries; /* count entries of entry_size bytes: key, then value */
     size_t count, cap;
     uint32_t *index;  /* 0 = empty, else entry number + 1 */
@@ -34,7 +35,7 @@ static inline uint8_t *jc_keymap_key(const jc_keymap_t *m, size_t i)
 }
 static inline uint8_t *jc_keymap_value(const jc_keymap_t *m, size_t i)
 {
-    return m->entries + i * m->entry_size + m->key_size;
+    return m->entries + i * m->entry_size + m->value_offset;
 }
 
 #endif

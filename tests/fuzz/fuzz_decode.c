@@ -19,6 +19,18 @@
 #include "jiceng/validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+void fuzz_decode_cleanup(void);
+
+/* Kept across inputs, as a consumer keeps them across messages. */
+static jc_codec_t *codec;
+static jc_buf_t buf;
+
+void fuzz_decode_cleanup(void)
+{
+    jc_codec_free(codec);
+    jc_buf_free(&buf);
+    codec = NULL;
+}
 
 static void check(int ok, const char *what, const jc_error_t *err)
 {
@@ -30,11 +42,12 @@ static void check(int ok, const char *what, const jc_error_t *err)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static jc_codec_t *codec;
-    static jc_buf_t buf;
     jc_error_t err;
-    if (codec == NULL && (codec = jc_codec_new(&err)) == NULL)
-        check(0, "codec", &err);
+    if (codec == NULL) {
+        if ((codec = jc_codec_new(&err)) == NULL)
+            check(0, "codec", &err);
+        atexit(fuzz_decode_cleanup); /* before the leak check at exit */
+    }
     jc_event_t ev, again;
     int32_t id;
     if (jc_codec_decode(codec, data, size, &ev, &id, &err) != JC_OK)

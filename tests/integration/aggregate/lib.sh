@@ -8,7 +8,8 @@
 #   it_topics N           create the five topics with N partitions
 #   it_gen ARGS...        jiceng-gen into $W/gen
 #   it_produce FILE       jiceng-produce FILE to the test's topics
-#   it_aggregate ARGS...  jiceng-aggregate on the test's topics and database
+#   it_aggregate ARGS...  jiceng-aggregate on the test's topics and database ("${AGGREGATE[@]}"
+#                         for the command itself, to run it in the background)
 #   it_sql SQL            run SQL on the test's database, print tuples unaligned
 #   it_expect_truth DIR   every aggregate table equals DIR/expected/*.csv
 #   it_fail MSG           print and exit 1
@@ -49,6 +50,8 @@ it_init() {
     trap it_cleanup EXIT
     it_superuser -c "create database $DB owner jiceng" >/dev/null
     CONNINFO="${JICENG_PG_CONNINFO%/*}/$DB"
+    AGGREGATE=("$JC_BUILD/consumers/jiceng-aggregate" --topic-prefix "$PREFIX"
+               --conninfo "$CONNINFO" --group "it-$$")
     echo "test $name: topics $PREFIX*, database $DB, work dir $W"
 }
 
@@ -64,9 +67,10 @@ it_produce() {
     "$JC_BUILD/producers/jiceng-produce" --topic-prefix "$PREFIX" --rejects "$W/produce-rejects.ndjson" "$@"
 }
 
+# it_aggregate ARGS...: run the consumer; "${AGGREGATE[@]}" ARGS... & to run it in the
+# background (so that $! is the consumer itself, for kill -KILL)
 it_aggregate() {
-    "$JC_BUILD/consumers/jiceng-aggregate" --topic-prefix "$PREFIX" --conninfo "$CONNINFO" \
-        --group "it-$$" "$@"
+    "${AGGREGATE[@]}" "$@"
 }
 
 it_sql() {

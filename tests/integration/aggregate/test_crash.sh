@@ -13,7 +13,8 @@ grep -q "delivered $delivered," "$W/produce.log" || it_fail "produce: $(tail -1 
 progress() { it_sql "select coalesce(sum(next_offset), 0) from jiceng.consumer_progress" 2>/dev/null || echo 0; }
 mid_run=0 last=0
 for kill in 1 2 3 4 5; do
-    it_aggregate --batch-events 1000 --batch-ms 20 2>>"$W/aggregate.log" &
+    "${AGGREGATE[@]}" --batch-events 1000 --batch-ms 20 -X session.timeout.ms=3000 \
+        -X heartbeat.interval.ms=500 2>>"$W/aggregate.log" &
     pid=$!
     # wait for it to make some progress, then kill it at a random moment
     deadline=$((SECONDS + 60))
@@ -27,7 +28,7 @@ for kill in 1 2 3 4 5; do
     last=$now
 done
 (( mid_run >= 3 )) || it_fail "only $mid_run kills landed mid-run with progress; the test proves too little"
-it_aggregate --until-caught-up 2>>"$W/aggregate.log" || it_fail "final run failed: $(tail -3 "$W/aggregate.log")"
+it_aggregate --until-caught-up -X session.timeout.ms=3000 2>>"$W/aggregate.log" || it_fail "final run failed: $(tail -3 "$W/aggregate.log")"
 (( $(progress) == delivered )) || it_fail "stored offsets add up to $(progress), expected $delivered"
 it_expect_truth "$W/gen"
 echo "PASS: 5 kills ($mid_run mid-run), exact result"

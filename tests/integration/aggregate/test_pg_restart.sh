@@ -10,7 +10,8 @@ malformed=$(($(wc -l <"$W/gen/expected/rejects.csv") - 1))
 delivered=$((lines - malformed))
 it_produce "$W/gen/events.ndjson" 2>"$W/produce.log" || true
 grep -q "delivered $delivered," "$W/produce.log" || it_fail "produce: $(tail -1 "$W/produce.log")"
-it_aggregate --batch-events 1000 --batch-ms 20 2>"$W/aggregate.log" &
+"${AGGREGATE[@]}" --batch-events 1000 --batch-ms 20 -X session.timeout.ms=3000 \
+    -X heartbeat.interval.ms=500 2>"$W/aggregate.log" &
 pid=$!
 deadline=$((SECONDS + 60))
 until (( $(it_sql "select coalesce(sum(next_offset), 0) from jiceng.consumer_progress" 2>/dev/null || echo 0) > 0 )); do

@@ -1,0 +1,84 @@
+/*
+ * jiceng/producer.h: the C API county systems link to publish events.
+ *
+ * jc_producer_send validates an event against the contract (jiceng/validate.h; an old county
+ * code is mapped to its current one), encodes it with the newest schema of its type
+ * (jiceng/codec.h: Confluent wire format), and hands it to librdkafka for the type's topic
+ * (jc_event_topic), keyed by the county code in ASCII decimal. The partitioner is
+ * murmur2_random, the Java client's default, so a county always lands in the same partition
+ * whichever client wrote it. Sending is asynchronous: the result of each event arrives later
+ * through the delivery callback, called from jc_producer_poll or jc_producer_flush on the
+ * caller's thread, exactly once per event that jc_producer_send accepted, and only with what
+ * the broker (or librdkafka) actually reported.
+ *
+ * Defaults, which the caller's properties override: enable.idempotence=true, acks=all,
+ * compression.codec=lz4, linger.ms=5, partitioner=murmur2_random,
+ * allow.auto.create.topics=false (topics are made by jiceng/admin.h).
+ *
+ * A producer is NOT thread-safe: it owns one codec and one encoding buffer. Use it from one
+ * thread, or one producer per thread.
+ *
+ *     const char *props[] = {"bootstrap.servers", "kafka1:9092", NULL};
+ *     jc_producer_t *p = jc_producer_new(props, on_delivery, NULL, &err);
+ *     jc_producer_send(p, &ev, my_record, &err);   // on_delivery(my_record, ...) later
+ *     jc_producer_flush(p, 30000);
+ *     jc_producer_free(p);
+ */
+#ifndef JICENG_PRODUCER_H
+#define JICENG_PRODUCER_H
+
+#include <stdint.h>
+
+#include "jiceng/event.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct jc_producer jc_producer_t;
+
+/** The outcome of one event. opaque is what was passed to jc_producer_send; status JC_OK means
+ *  the broker acknowledged it at partition/offset; otherwise JC_ERR_TIMEOUT (not delivered
+ *  within message.timeout.ms) or JC_ERR_KAFKA, with librdkafka's message in errstr (partition
+ *  and offset are then -1 or unknown). ud is the producer's user data. */
+typedef void (*jc_delivery_cb)(void *opaque, jc_status_t status, int32_t partition,
+                               int64_t offset, const char *errstr, void *ud);
+
+/** A producer. props: NULL-terminated name, value pairs of librdkafka properties (passed to
+ *  rd_kafka_conf_set unchanged, after the defaults above) and libjiceng settings
+ *  ("jiceng.topic.prefix": prepended to every topic name). on_delivery may be NULL. NULL with
+ *  err set: JC_ERR_INVALID_ARG naming an unknown property or bad value, JC_ERR_KAFKA. */
+JC_API jc_producer_t *jc_producer_new(const char *const *props, jc_delivery_cb on_delivery,
+                                      void *ud, jc_error_t *err);
+
+/** Validate (at jc_now_ms(), allowing JC_DEFAULT_MAX_SKEW_MS of clock skew), encode and
+ *  enqueue ev. ev->county_code is rewritten to the current code if an old one was given. When
+ *  librdkafka's queue is full this serves delivery reports and retries until there is room.
+ *  Returns the validation status (JC_ERR_NEGATIVE_COUNT, JC_ERR_UNKNOWN_COUNTY, ...) or
+ *  JC_ERR_KAFKA if librdkafka refuses the message; in those cases no callback follows. */
+JC_API jc_status_t jc_producer_send(jc_producer_t *p, jc_event_t *ev, void *opaque,
+                                    jc_error_t *err);
+
+/** Serve delivery reports, waiting up to timeout_ms for the first. Returns how many. */
+JC_API int jc_producer_poll(jc_producer_t *p, int timeout_ms);
+
+/** Wait until every accepted event has had its delivery report (or timeout_ms passes; -1:
+ *  wait as long as librdkafka may take, which message.timeout.ms bounds). JC_ERR_TIMEOUT if
+ *  reports are still outstanding. */
+JC_API jc_status_t jc_producer_flush(jc_producer_t *p, int timeout_ms, jc_error_t *err);
+
+/** Events accepted whose delivery report has not been served yet. */
+JC_API int jc_producer_outstanding(const jc_producer_t *p);
+
+/** The full topic name events of type go to (prefix included). */
+JC_API const char *jc_producer_topic(const jc_producer_t *p, jc_event_type_t type);
+
+/** Release p (NULL is fine). It does not wait: flush first. Events still outstanding are
+ *  purged and reported through the callback as not delivered (JC_ERR_KAFKA, "purged"), since
+ *  their fate is unknown; none is reported as delivered. */
+JC_API void jc_producer_free(jc_producer_t *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,106 @@
+/*
+ * jiceng-produce: send events from NDJSON or CSV files (or standard input) to Kafka, the way
+ * county IT teams publish them.
+ *
+ * A thin program: options come from jiceng/config.h (defaults, config file, the stack's env
+ * file, environment, flags) and the work is jc_ingest_run (jiceng/ingest.h): read, validate,
+ * send, wait for every delivery report, and append every rejected or undelivered record to the
+ * rejects file. The summary line goes to stderr; progress too, when stderr is a terminal.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jiceng/config.h"
+#include "jiceng/ingest.h"
+
+enum { EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
+
+static const jc_option_t options[] = {
+    {"kafka.bootstrap.servers", "bootstrap", "JICENG_KAFKA_BOOTSTRAP", NULL, "LIST",
+     "Kafka bootstrap servers (host:port,...)"},
+    {"jiceng.topic.prefix", "topic-prefix", "JICENG_TOPIC_PREFIX", "", "PREFIX",
+     "prepended to every topic name (for scratch topics)"},
+    {"format", "format", NULL, "ndjson", "ndjson|csv", "input format"},
+    {"type", "type", NULL, NULL, "TYPE",
+     "event type of CSV input: visit, petition, disaster_response, training_completion"},
+    {"rejects", "rejects", "JICENG_REJECTS", JC_REJECTS_DEFAULT, "FILE",
+     "append rejected and undelivered records here (NDJSON)"},
+    {"dry-run", "dry-run", NULL, "false", NULL, "parse and validate only; send nothing"},
+};
+
+static const jc_program_t program = {
+    .name = "jiceng-produce",
+    .synopsis = "[OPTIONS] [FILE...]",
+    .about = "Reads events from each FILE (\"-\" or none: standard input), one per NDJSON line\n"
+             "or CSV row (header row of field names; --format csv --type TYPE), validates\n"
+             "them, sends them to Kafka and waits for every delivery report. Rejected and\n"
+             "undelivered records are appended to the rejects file; a summary goes to stderr.",
+    .epilogue = "Kafka settings pass through to librdkafka, e.g. -X message.timeout.ms=5000.\n"
+                "exit status: 0 everything delivered, 1 something rejected or undelivered,\n"
+                "2 usage, configuration or input error",
+    .options = options,
+    .noptions = sizeof options / sizeof options[0],
+};
+
+static jc_status_t ingest_options(const jc_config_t *cfg, jc_ingest_opts_t *o, jc_error_t *err)
+{
+    const char *format = jc_config_get(cfg, "format");
+    const char *type = jc_config_get(cfg, "type");
+    int n;
+    memset(o, 0, sizeof *o);
+    if (strcmp(format, "ndjson") != 0 && strcmp(format, "csv") != 0)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "--format: '%s' is not ndjson or csv",
+                            format);
+    o->format = strcmp(format, "csv") == 0 ? JC_FORMAT_CSV : JC_FORMAT_NDJSON;
+    if (o->format == JC_FORMAT_CSV && type == NULL)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "--format csv needs --type");
+    if (o->format == JC_FORMAT_NDJSON && type != NULL)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "--type is for CSV input (NDJSON lines "
+                            "name their type)");
+    if (type != NULL && jc_event_type_from_name(type, &o->csv_type, err) != JC_OK)
+        return JC_ERR_INVALID_ARG;
+    o->inputs = (const char *const *)jc_config_operands(cfg, &n);
+    o->ninputs = (size_t)n;
+    o->rejects_path = jc_config_get(cfg, "rejects");
+    o->props = jc_config_client_properties(cfg);
+    o->progress = isatty(STDERR_FILENO) ? stderr : NULL;
+    return jc_config_get_bool(cfg, "dry-run", &o->dry_run, err);
+}
+
+static void summary(const jc_ingest_opts_t *o, const jc_ingest_counts_t *c)
+{
+    fprintf(stderr, "jiceng-produce: read %llu, sent %llu, delivered %llu, rejected %llu, "
+            "undelivered %llu", (unsigned long long)c->read, (unsigned long long)c->sent,
+            (unsigned long long)c->delivered, (unsigned long long)c->rejected,
+            (unsigned long long)c->undelivered);
+    if (o->dry_run)
+        fprintf(stderr, " (dry run: %llu valid, nothing sent)", (unsigned long long)c->valid);
+    if (c->rejected + c->undelivered > 0)
+        fprintf(stderr, "; see %s", o->rejects_path);
+    fputc('\n', stderr);
+}
+
+int main(int argc, char **argv)
+{
+    jc_config_t *cfg = NULL;
+    int rc = jc_config_main(&program, argc, argv, &cfg);
+    if (rc >= 0)
+        return rc;
+    jc_ingest_opts_t o;
+    jc_ingest_counts_t c;
+    jc_error_t err;
+    if (ingest_options(cfg, &o, &err) != JC_OK) {
+        fprintf(stderr, "jiceng-produce: %s\n", err.message);
+        jc_config_free(cfg);
+        return EXIT_USAGE;
+    }
+    jc_status_t st = jc_ingest_run(&o, &c, &err);
+    if (st != JC_OK)
+        fprintf(stderr, "jiceng-produce: %s (%s)\n", err.message, jc_status_name(st));
+    summary(&o, &c);
+    jc_config_free(cfg);
+    if (st != JC_OK)
+        return EXIT_USAGE;
+    return c.rejected + c.undelivered > 0 ? EXIT_SOME_FAILED : 0;
+}

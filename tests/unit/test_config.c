@@ -1,0 +1,316 @@
+/*
+ * test_config.c: the shared configuration mechanism (jiceng/config.h): precedence default <
+ * config file < stack env file < environment < flag, librdkafka pass-through from the file and
+ * from -X in order, and every usage error (unknown flag, missing argument, unknown Kafka
+ * property, unknown config-file key) by status and by what the message names. No service is
+ * contacted: Kafka properties are only checked against librdkafka's table.
+ */
+#include "testenv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jiceng/config.h"
+
+static const jc_option_t options[] = {
+    {"kafka.bootstrap.servers", "bootstrap", "JC_TEST_BOOTSTRAP", NULL, "LIST", "brokers"},
+    {"batch.max-events", "batch-max-events", "JC_TEST_BATCH", "1000", "N", "events per batch"},
+    {"dry-run", "dry-run", NULL, "false", NULL, "send nothing"},
+    {"jiceng.topic.prefix", "topic-prefix", NULL, "", "PREFIX", "topic prefix"},
+    {"file.only", NULL, NULL, NULL, "X", "a key without a flag"},
+};
+
+static const jc_program_t program = {
+    .name = "jc-test", .synopsis = "[OPTIONS] FILE...", .about = "A test program.",
+    .epilogue = "exit status: 0", .options = options,
+    .noptions = sizeof options / sizeof options[0],
+};
+
+static char config_path[64], stack_path[64];
+
+static void write_file(char *path, size_t len, const char *text)
+{
+    snprintf(path, len, "/tmp/jc_config_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static int clean_env(void **state)
+{
+    (void)state;
+    const char *vars[] = {"JICENG_CONFIG", "JICENG_ENV_FILE", "JICENG_STATE",
+                          "JC_TEST_BOOTSTRAP", "JC_TEST_BATCH"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        unsetenv(vars[i]);
+    if (config_path[0])
+        unlink(config_path);
+    if (stack_path[0])
+        unlink(stack_path);
+    config_path[0] = stack_path[0] = '\0';
+    return 0;
+}
+
+/* Load argv (NULL-terminated) into a fresh configuration; the status in *st. */
+static jc_config_t *load(jc_status_t *st, jc_error_t *err, char **argv)
+{
+    int argc = 0;
+    while (argv[argc] != NULL)
+        argc++;
+    jc_config_t *cfg = jc_config_new(&program, err);
+    assert_non_null(cfg);
+    *st = jc_config_load(cfg, argc, argv, err);
+    return cfg;
+}
+
+static jc_config_t *load_ok(char **argv)
+{
+    jc_status_t st;
+    jc_error_t err;
+    jc_config_t *cfg = load(&st, &err, argv);
+    if (st != JC_OK)
+        fail_msg("jc_config_load: %s", err.message);
+    return cfg;
+}
+
+static void defaults_apply_when_nothing_is_given(void **state)
+{
+    (void)state;
+    char *argv[] = {"jc-test", NULL};
+    jc_config_t *cfg = load_ok(argv);
+    assert_string_equal(jc_config_get(cfg, "batch.max-events"), "1000");
+    assert_null(jc_config_get(cfg, "kafka.bootstrap.servers"));
+    assert_null(jc_config_get(cfg, "no.such.key"));
+    bool dry = true;
+    assert_int_equal(jc_config_get_bool(cfg, "dry-run", &dry, NULL), JC_OK);
+    assert_false(dry);
+    jc_config_free(cfg);
+}
+
+static void file_then_env_then_flag(void **state)
+{
+    (void)state;
+    write_file(config_path, sizeof config_path, "# jiceng\nbatch.max-events = 5\nfile.only=yes\n");
+    char *argv[] = {"jc-test", "--config", config_path, NULL};
+    jc_config_t *cfg = load_ok(argv);
+    assert_string_equal(jc_config_get(cfg, "batch.max-events"), "5"); /* file over default */
+    assert_string_equal(jc_config_get(cfg, "file.only"), "yes");
+    jc_config_free(cfg);
+
+    setenv("JC_TEST_BATCH", "7", 1);
+    cfg = load_ok(argv);
+    assert_string_equal(jc_config_get(cfg, "batch.max-events"), "7"); /* env over file */
+    jc_config_free(cfg);
+
+    char *argv2[] = {"jc-test", "--config", config_path, "--batch-max-events", "9", NULL};
+    cfg = load_ok(argv2);
+    assert_string_equal(jc_config_get(cfg, "batch.max-events"), "9"); /* flag over env */
+    long n = 0;
+    assert_int_equal(jc_config_get_long(cfg, "batch.max-events", 1, 100, &n, NULL), JC_OK);
+    assert_int_equal(n, 9);
+    jc_config_free(cfg);
+
+    char *argv3[] = {"jc-test", "--batch-max-events=11", NULL};
+    cfg = load_ok(argv3);
+    assert_string_equal(jc_config_get(cfg, "batch.max-events"), "11");
+    jc_config_free(cfg);
+}
+
+static void config_file_from_environment(void **state)
+{
+    (void)state;
+    write_file(config_path, sizeof config_path, "batch.max-events=3\n");
+    setenv("JICENG_CONFIG", config_path, 1);
+    char *argv[] = {"jc-test", NULL};
+    jc_config_t *cfg = load_ok(argv);
+    assert_string_equal(jc_config_get(cfg, "batch.max-events"), "3");
+    jc_config_free(cfg);
+}
+
+/* The stack's env file counts for the variables it defines, above the config file and below
+ * the environment. */
+static void stack_env_file_sits_between_file_and_environment(void **state)
+{
+    (void)state;
+    write_file(config_path, sizeof config_path, "kafka.bootstrap.servers=file:1\n");
+    write_file(stack_path, sizeof stack_path, "JC_TEST_BOOTSTRAP=stack:1\n");
+    setenv("JICENG_ENV_FILE", stack_path, 1);
+    char *argv[] = {"jc-test", "--config", config_path, NULL};
+    jc_config_t *cfg = load_ok(argv);
+    assert_string_equal(jc_config_get(cfg, "kafka.bootstrap.servers"), "stack:1");
+    jc_config_free(cfg);
+
+    setenv("JC_TEST_BOOTSTRAP", "env:1", 1);
+    cfg = load_ok(argv);
+    assert_string_equal(jc_config_get(cfg, "kafka.bootstrap.servers"), "env:1");
+    assert_string_equal(getenv("JC_TEST_BOOTSTRAP"), "env:1"); /* not overwritten */
+    jc_config_free(cfg);
+
+    unsetenv("JICENG_ENV_FILE");
+    unsetenv("JC_TEST_BOOTSTRAP");
+    char *argv2[] = {"jc-test", "--config", config_path, "--env-file", stack_path, NULL};
+    cfg = load_ok(argv2);
+    assert_string_equal(jc_config_get(cfg, "kafka.bootstrap.servers"), "stack:1");
+    jc_config_free(cfg);
+}
+
+/* The value of the last pair called name. */
+static const char *last_prop(const char *const *p, const char *name)
+{
+    const char *v = NULL;
+    for (; p[0] != NULL; p += 2)
+        if (strcmp(p[0], name) == 0)
+            v = p[1];
+    return v;
+}
+
+static void kafka_properties_pass_through_in_order(void **state)
+{
+    (void)state;
+    write_file(config_path, sizeof config_path,
+               "kafka.linger.ms=7\nkafka.compression.codec=zstd\nkafka.bootstrap.servers=f:1\n");
+    char *argv[] = {"jc-test", "--config", config_path, "-X", "linger.ms=9",
+                    "--kafka-property", "acks=1", "--topic-prefix", "t.", "-Xclient.id=x=y", NULL};
+    jc_config_t *cfg = load_ok(argv);
+    const char *const *p = jc_config_client_properties(cfg);
+    /* table options first (prefix "kafka." removed, "jiceng." kept), then file, then flags */
+    assert_string_equal(p[0], "bootstrap.servers");
+    assert_string_equal(p[1], "f:1");
+    assert_string_equal(p[2], "jiceng.topic.prefix");
+    assert_string_equal(p[3], "t.");
+    assert_string_equal(p[4], "linger.ms");
+    assert_string_equal(p[5], "7");
+    assert_string_equal(last_prop(p, "linger.ms"), "9");
+    assert_string_equal(last_prop(p, "compression.codec"), "zstd");
+    assert_string_equal(last_prop(p, "acks"), "1");
+    assert_string_equal(last_prop(p, "client.id"), "x=y");
+    assert_null(last_prop(p, "batch.max-events"));
+    jc_config_free(cfg);
+}
+
+static void expect_usage_error(char **argv, jc_status_t want, const char *needle)
+{
+    jc_status_t st;
+    jc_error_t err;
+    jc_config_t *cfg = load(&st, &err, argv);
+    assert_int_equal(st, want);
+    if (strstr(err.message, needle) == NULL)
+        fail_msg("message '%s' does not name '%s'", err.message, needle);
+    jc_config_free(cfg);
+}
+
+static void unknown_kafka_property_is_named(void **state)
+{
+    (void)state;
+    char *argv[] = {"jc-test", "-X", "no.such.property=1", NULL};
+    expect_usage_error(argv, JC_ERR_INVALID_ARG, "no.such.property");
+    char *argv2[] = {"jc-test", "-X", "linger.ms", NULL};
+    expect_usage_error(argv2, JC_ERR_INVALID_ARG, "PROPERTY=VALUE");
+    write_file(config_path, sizeof config_path, "kafka.bogus.setting=1\n");
+    char *argv3[] = {"jc-test", "--config", config_path, NULL};
+    expect_usage_error(argv3, JC_ERR_INVALID_ARG, "bogus.setting");
+}
+
+static void flag_errors(void **state)
+{
+    (void)state;
+    char *argv[] = {"jc-test", "--bogus", NULL};
+    expect_usage_error(argv, JC_ERR_INVALID_ARG, "unrecognized option '--bogus'");
+    char *argv2[] = {"jc-test", "-q", NULL};
+    expect_usage_error(argv2, JC_ERR_INVALID_ARG, "unrecognized option '-q'");
+    char *argv3[] = {"jc-test", "--batch-max-events", NULL};
+    expect_usage_error(argv3, JC_ERR_INVALID_ARG, "requires an argument");
+    char *argv4[] = {"jc-test", "--dry-run=yes", NULL};
+    expect_usage_error(argv4, JC_ERR_INVALID_ARG, "dry-run");
+}
+
+static void config_file_errors_name_file_and_line(void **state)
+{
+    (void)state;
+    write_file(config_path, sizeof config_path, "batch.max-events=1\nnope=2\n");
+    char *argv[] = {"jc-test", "--config", config_path, NULL};
+    expect_usage_error(argv, JC_ERR_PARSE, ":2: unknown key 'nope'");
+    char *argv2[] = {"jc-test", "--config", "/nonexistent/jc.conf", NULL};
+    expect_usage_error(argv2, JC_ERR_IO, "/nonexistent/jc.conf");
+}
+
+static void values_are_checked_naming_their_source(void **state)
+{
+    (void)state;
+    setenv("JC_TEST_BATCH", "lots", 1);
+    char *argv[] = {"jc-test", "--dry-run", NULL};
+    jc_config_t *cfg = load_ok(argv);
+    long n;
+    jc_error_t err;
+    assert_int_equal(jc_config_get_long(cfg, "batch.max-events", 1, 100, &n, &err),
+                     JC_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "--batch-max-events"));
+    assert_non_null(strstr(err.message, "$JC_TEST_BATCH"));
+    assert_non_null(strstr(err.message, "'lots'"));
+    bool dry = false;
+    assert_int_equal(jc_config_get_bool(cfg, "dry-run", &dry, &err), JC_OK);
+    assert_true(dry);
+    jc_config_free(cfg);
+}
+
+static void operands_keep_their_order(void **state)
+{
+    (void)state;
+    char *argv[] = {"jc-test", "a.ndjson", "--dry-run", "-", "b.ndjson", NULL};
+    jc_config_t *cfg = load_ok(argv);
+    int n;
+    char **ops = jc_config_operands(cfg, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(ops[0], "a.ndjson");
+    assert_string_equal(ops[1], "-");
+    assert_string_equal(ops[2], "b.ndjson");
+    jc_config_free(cfg);
+}
+
+static void help_is_generated_from_the_table(void **state)
+{
+    (void)state;
+    char *argv[] = {"jc-test", "--help", NULL};
+    jc_config_t *cfg = load_ok(argv);
+    assert_true(jc_config_help_requested(cfg));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    jc_config_usage(cfg, out);
+    fclose(out);
+    const char *want[] = {"usage: jc-test [OPTIONS] FILE...", "--batch-max-events N",
+                          "env JC_TEST_BATCH", "default 1000", "--bootstrap LIST",
+                          "key kafka.bootstrap.servers", "--dry-run ", "file.only=X",
+                          "-X, --kafka-property", "--config FILE", "exit status: 0"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (strstr(text, want[i]) == NULL)
+            fail_msg("--help lacks '%s':\n%s", want[i], text);
+    free(text);
+    jc_config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(defaults_apply_when_nothing_is_given, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(file_then_env_then_flag, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(config_file_from_environment, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(stack_env_file_sits_between_file_and_environment,
+                                        clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(kafka_properties_pass_through_in_order, clean_env,
+                                        clean_env),
+        cmocka_unit_test_setup_teardown(unknown_kafka_property_is_named, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(flag_errors, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(config_file_errors_name_file_and_line, clean_env,
+                                        clean_env),
+        cmocka_unit_test_setup_teardown(values_are_checked_naming_their_source, clean_env,
+                                        clean_env),
+        cmocka_unit_test_setup_teardown(operands_keep_their_order, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(help_is_generated_from_the_table, clean_env, clean_env),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
