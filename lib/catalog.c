@@ -495,6 +495,17 @@ const jc_schema_info_t *jc_catalog_latest(jc_event_type_t type)
     return &cat.latest[type]->info;
 }
 
+bool jc_field_optional(jc_event_type_t type, size_t index)
+{
+    size_t n;
+    const jc_field_t *f = jc_event_fields(type, &n);
+    if (index >= n || index >= JC_MAX_FIELDS)
+        return false;
+    if (f[index].kind == JC_FIELD_OPT_TIMESTAMP || f[index].kind == JC_FIELD_OPT_BOOL)
+        return true;
+    return jc_catalog_count() > 0 && cat.defaults[type][index].has;
+}
+
 void jc_catalog_apply_defaults(jc_event_t *ev)
 {
     if ((unsigned)ev->type >= JC_EVENT_TYPE_COUNT || jc_catalog_count() == 0)

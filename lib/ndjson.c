@@ -8,12 +8,9 @@
  * is a JSON error) and jc_event_init resets the event to that type's empty value with schema
  * defaults applied. Every
  * other member must name a field of the type; then each field of the table is read from its
- * member by the field's kind. A field may be omitted only if it is optional, which is decided
- * from the schemas rather than spelt out here: nullable kinds (JC_FIELD_OPT_*) are optional,
- * and so is any field to which the newest Avro schema of the type gives a "default" (today
- * visit.hours_on_site, added in v2), since an Avro reader fills such a field in when a writer
- * left it out. That set is computed once per process from the catalog (jc_catalog_latest) and
- * kept as a bit mask per type. On failure ev holds whatever was read so far.
+ * member by the field's kind. A field may be omitted only if jc_field_optional says so
+ * (nullable, or given a default by the newest schema, like visit.hours_on_site, added in v2).
+ * On failure ev holds whatever was read so far.
  *
  * Formatting: a jansson object is built in table order with "type" first, timestamps as
  * jc_time_format text and nulls as null, and dumped compactly straight into the caller's
@@ -26,7 +23,6 @@
 #include <jansson.h>
 #include <yajl/yajl_parse.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,79 +38,6 @@
  * YYYY can express: 0000-01-01 is day -719528 and 10000-01-01 is day 2932897. */
 #define ISO_MIN_MS (-719528LL * JC_DAY_MS - JC_SHANGHAI_OFFSET_MS)
 #define ISO_END_MS (2932897LL * JC_DAY_MS - JC_SHANGHAI_OFFSET_MS)
-
-/* ---- which fields may be omitted ---- */
-
-static pthread_once_t optional_once = PTHREAD_ONCE_INIT;
-static uint64_t optional_mask[JC_EVENT_TYPE_COUNT]; /* bit i: field i of the table */
-static jc_error_t optional_err;                     /* why the masks could not be computed */
-
-/* The "fields" array of a schema's JSON text, or NULL. */
-static json_t *schema_fields(json_t *schema)
-{
-    json_t *fields = json_object_get(schema, "fields");
-    return json_is_array(fields) ? fields : NULL;
-}
-
-/* 1 if the schema's field called name declares a default. */
-static bool schema_has_default(json_t *fields, const char *name)
-{
-    size_t i;
-    json_t *fj;
-    json_array_foreach(fields, i, fj) {
-        const char *n = json_string_value(json_object_get(fj, "name"));
-        if (n != NULL && strcmp(n, name) == 0)
-            return json_object_get(fj, "default") != NULL;
-    }
-    return false;
-}
-
-static jc_status_t compute_optional_mask(jc_event_type_t type)
-{
-    const jc_schema_info_t *info = jc_catalog_latest(type);
-    if (info == NULL)
-        return jc_error_set(&optional_err, JC_ERR_UNKNOWN_SCHEMA,
-                            "no schema for event type %s", jc_event_type_name(type));
-    json_error_t jerr;
-    json_t *schema = json_loads(info->json, 0, &jerr);
-    json_t *fields = schema_fields(schema);
-    if (fields == NULL) {
-        json_decref(schema);
-        return jc_error_set(&optional_err, JC_ERR_PARSE, "schema %s has no fields array",
-                            info->file);
-    }
-    size_t n;
-    const jc_field_t *f = jc_event_fields(type, &n);
-    for (size_t i = 0; i < n && i < 64; i++)
-        if (f[i].kind == JC_FIELD_OPT_TIMESTAMP || f[i].kind == JC_FIELD_OPT_BOOL ||
-            schema_has_default(fields, f[i].name))
-            optional_mask[type] |= UINT64_C(1) << i;
-    json_decref(schema);
-    return JC_OK;
-}
-
-static void compute_optional_masks(void)
-{
-    if (jc_catalog_init(&optional_err) != JC_OK)
-        return;
-    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
-        if (compute_optional_mask((jc_event_type_t)t) != JC_OK)
-            return;
-}
-
-/* Make sure the masks are known; the catalog's error if they cannot be. */
-static jc_status_t optional_masks_ready(jc_error_t *err)
-{
-    pthread_once(&optional_once, compute_optional_masks);
-    if (optional_err.code != JC_OK)
-        return jc_error_set(err, optional_err.code, "ndjson: %s", optional_err.message);
-    return JC_OK;
-}
-
-static bool field_optional(jc_event_type_t type, size_t index)
-{
-    return index < 64 && (optional_mask[type] >> index & 1) != 0;
-}
 
 /* ---- parsing: yajl's event parser collects the members, then the field table reads them ---- */
 
@@ -413,7 +336,7 @@ static jc_status_t read_fields(const parse_state_t *ps, jc_event_t *ev, const lo
     const jc_field_t *f = jc_event_fields(ev->type, &n);
     for (size_t i = 0; i < n; i++) {
         if (member_of[i] < 0) {
-            if (field_optional(ev->type, i))
+            if (jc_field_optional(ev->type, i))
                 continue;
             return jc_error_set(err, JC_ERR_MISSING_FIELD, "required field '%s' of a %s event "
                                 "is missing", f[i].name, jc_event_type_name(ev->type));
@@ -469,7 +392,7 @@ jc_status_t jc_ndjson_parse(const char *line, size_t len, jc_event_t *ev, jc_err
 {
     if ((line == NULL && len > 0) || ev == NULL)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_ndjson_parse: NULL argument");
-    jc_status_t st = optional_masks_ready(err);
+    jc_status_t st = jc_catalog_init(err);
     if (st != JC_OK)
         return st;
     parse_state_t ps;

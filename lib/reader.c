@@ -296,37 +296,17 @@ static jc_status_t start_csv(jc_reader_t *r, jc_error_t *err)
 
 /* ---- CSV: the header ---- */
 
-static bool schema_has_default(json_t *fields, const char *name)
-{
-    size_t i;
-    json_t *fj;
-    json_array_foreach(fields, i, fj) {
-        const char *n = json_string_value(json_object_get(fj, "name"));
-        if (n != NULL && strcmp(n, name) == 0)
-            return json_object_get(fj, "default") != NULL;
-    }
-    return false;
-}
-
 /* Bit i set: field i of the table may be left out (nullable, or a schema default). */
 static jc_status_t optional_fields(jc_event_type_t type, uint64_t *mask, jc_error_t *err)
 {
-    const jc_schema_info_t *info = jc_catalog_latest(type);
-    json_t *schema = info ? json_loads(info->json, 0, NULL) : NULL;
-    json_t *fields = json_object_get(schema, "fields");
-    if (!json_is_array(fields)) {
-        json_decref(schema);
-        return jc_error_set(err, JC_ERR_UNKNOWN_SCHEMA, "no usable schema for %s events",
-                            jc_event_type_name(type));
-    }
+    if (jc_catalog_init(err) != JC_OK)
+        return JC_ERR_UNKNOWN_SCHEMA;
     size_t n;
-    const jc_field_t *f = jc_event_fields(type, &n);
+    jc_event_fields(type, &n);
     *mask = 0;
     for (size_t i = 0; i < n && i < 64; i++)
-        if (f[i].kind == JC_FIELD_OPT_TIMESTAMP || f[i].kind == JC_FIELD_OPT_BOOL ||
-            schema_has_default(fields, f[i].name))
+        if (jc_field_optional(type, i))
             *mask |= UINT64_C(1) << i;
-    json_decref(schema);
     return JC_OK;
 }
 

@@ -46,6 +46,10 @@ JC_API const jc_schema_info_t *jc_catalog_by_id(int32_t id);
 /** The newest schema of type (what producers encode with), or NULL. */
 JC_API const jc_schema_info_t *jc_catalog_latest(jc_event_type_t type);
 
+/** true if field number index of type's field table may be left out of text input (NDJSON,
+ *  CSV): it is nullable, or the newest schema of the type declares a default for it. */
+JC_API bool jc_field_optional(jc_event_type_t type, size_t index);
+
 /** CRC-64-AVRO (the Rabin fingerprint of the Avro specification) of len bytes. */
 JC_API uint64_t jc_fingerprint64(const void *data, size_t len);
 
