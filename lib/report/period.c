@@ -15,20 +15,19 @@
 /* The calendar month of day as year * 12 + (month - 1). */
 static int month_index(int32_t day)
 {
-    char text[16];
+    char text[48];
     int y = 0, m = 1;
     jc_day_format(day, text, sizeof text);
     sscanf(text, "%d-%d", &y, &m);
     return y * 12 + m - 1;
 }
 
-/* The first day of a month index (the text is always a valid date). */
+/* The first day of a month index (years from 1 on: the text is always a valid date). */
 static int32_t month_start(int index)
 {
-    char text[16];
+    char text[48];
     int32_t day = 0;
-    int y = index >= 0 ? index / 12 : (index - 11) / 12;
-    snprintf(text, sizeof text, "%04d-%02d-01", y, index - y * 12 + 1);
+    snprintf(text, sizeof text, "%04d-%02d-01", index / 12, index % 12 + 1);
     jc_day_parse(text, &day, NULL);
     return day;
 }
@@ -43,16 +42,21 @@ int32_t jc_month_add(int32_t day, int months)
     return month_start(month_index(day) + months);
 }
 
+/* A date from 1900 on (so that previous periods and trends stay in ordinary years). */
 static jc_status_t parse_day(const char *what, const char *s, int32_t *day, jc_error_t *err)
 {
+    int32_t earliest = 0;
+    jc_day_parse("1900-01-01", &earliest, NULL);
     if (jc_day_parse(s, day, NULL) != JC_OK)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "%s: '%s' is not a date YYYY-MM-DD", what, s);
+    if (*day < earliest)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "%s: '%s' is before 1900", what, s);
     return JC_OK;
 }
 
 static jc_status_t parse_month(const char *s, jc_period_t *p, jc_error_t *err)
 {
-    char text[16];
+    char text[48];
     int y = 0, m = 0;
     char extra;
     if (strlen(s) != 7 || s[4] != '-' || sscanf(s, "%4d-%2d%c", &y, &m, &extra) != 2 || m < 1 || m > 12)
@@ -67,7 +71,7 @@ static jc_status_t parse_month(const char *s, jc_period_t *p, jc_error_t *err)
 
 static jc_status_t parse_year(const char *s, jc_period_t *p, jc_error_t *err)
 {
-    char text[16];
+    char text[48];
     int y = 0;
     char extra;
     if (strlen(s) != 4 || sscanf(s, "%4d%c", &y, &extra) != 1 || y < 1)

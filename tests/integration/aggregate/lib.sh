@@ -11,6 +11,8 @@
 #   it_aggregate ARGS...  jiceng-aggregate on the test's topics and database ("${AGGREGATE[@]}"
 #                         for the command itself, to run it in the background)
 #   it_sql SQL            run SQL on the test's database, print tuples unaligned
+#   it_report ARGS...     jiceng-report on the test's database as the read-only role jiceng_report
+#                         ($REPORT_CONNINFO)
 #   it_expect_truth DIR   every aggregate table equals DIR/expected/*.csv
 #   it_fail MSG           print and exit 1
 set -euo pipefail
@@ -50,6 +52,8 @@ it_init() {
     trap it_cleanup EXIT
     it_superuser -c "create database $DB owner jiceng" >/dev/null
     CONNINFO="${JICENG_PG_CONNINFO%/*}/$DB"
+    REPORT_CONNINFO="${JICENG_REPORT_CONNINFO:-}"
+    REPORT_CONNINFO="${REPORT_CONNINFO%/*}/$DB"
     AGGREGATE=("$JC_BUILD/consumers/jiceng-aggregate" --topic-prefix "$PREFIX"
                --conninfo "$CONNINFO" --group "it-$$")
     echo "test $name: topics $PREFIX*, database $DB, work dir $W"
@@ -75,6 +79,12 @@ it_aggregate() {
 
 it_sql() {
     psql -X -q -v ON_ERROR_STOP=1 -At "$CONNINFO" -c "$1"
+}
+
+it_report() {
+    [[ -n ${JICENG_REPORT_CONNINFO:-} ]] \
+        || it_fail "$ENV_FILE has no JICENG_REPORT_CONNINFO: run deploy/local/stack up"
+    "$JC_BUILD/reports/jiceng-report" --conninfo "$REPORT_CONNINFO" "$@"
 }
 
 # it_expect_truth DIR: each aggregate table, as CSV with the expected file's columns, equals it

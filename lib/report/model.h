@@ -1,0 +1,184 @@
+/*
+ * model.h: the report's data as the report modules share it (not installed).
+ *
+ * The report has four sections, one per aggregate (visits, petitions, disaster responses,
+ * trainings). A section's numbers are one array of raw integers: its view's sums in the order
+ * of rp_section_def_t.measures, then, if the aggregate has one, its distinct count. Figures
+ * (rp_figure_t) say how a reader sees them: a count is one raw value, a ratio or a mean is a
+ * quotient of two, so every renderer derives the same numbers from the same raw integers and
+ * JSON and CSV keep the integers themselves. Breakdowns (by hazard, role, base) hold the same
+ * layout per symbol. Ranking rows and trend months hold the RP_NMETRICS metrics picked from the
+ * sections. defs.c holds the tables, build.c fills a report from the views (query.c), and
+ * text.c, csv.c, json.c and html.c (with svg.c) render it.
+ */
+#ifndef JC_REPORT_MODEL_H
+#define JC_REPORT_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "jiceng/buf.h"
+#include "jiceng/report.h"
+
+#define RP_MAX_VALUES 12
+#define RP_MAX_SYMBOLS 8
+#define RP_TREND_MONTHS 12
+
+/* ---- static definitions (defs.c) ---- */
+
+enum { RP_VISITS, RP_PETITIONS, RP_DISASTERS, RP_TRAININGS, RP_NSECTIONS };
+
+/* raw layouts: the measures in view column order, then the distinct count */
+enum { V_VISITS, V_HOUSEHOLDS, V_PEOPLE, V_DEEDS, V_PROBLEMS, V_OVERNIGHT, V_HOURS, V_CADRES };
+enum { P_RECEIVED, P_PEOPLE, P_RESOLVED, P_SECONDS, P_WITHIN_1D, P_WITHIN_7D, P_WITHIN_30D,
+       P_FOLLOWED_UP, P_ANSWERED, P_SATISFIED };
+enum { D_RESPONSES, D_RESPONDERS, D_PARTY, D_EVACUATED, D_RESCUED, D_DEATHS, D_INJURED,
+       D_HOUSEHOLDS, D_INCIDENTS };
+enum { T_COMPLETIONS, T_HOURS, T_PASSED, T_POOR, T_TRAINEES };
+
+typedef enum rp_kind {
+    RP_COUNT, /* raw[num] */
+    RP_RATIO, /* raw[num] / raw[den], shown as a percentage */
+    RP_DAYS,  /* raw[num] / raw[den] / 86400: seconds per item, in days */
+} rp_kind_t;
+
+typedef struct rp_figure {
+    const char *key;      /* JSON and CSV key */
+    const char *zh, *en;  /* labels */
+    rp_kind_t kind;
+    int num, den;         /* raw indices */
+    bool detail;          /* JSON and CSV only (a raw input of a rate) */
+} rp_figure_t;
+
+typedef struct rp_section_def {
+    const char *key, *zh, *en;
+    const char *view;            /* report_<view>[_prefecture|_province]_daily */
+    const char *const *measures; /* summed columns, raw[0..nmeasures-1] */
+    int nmeasures;
+    const char *distinct_view;   /* report_<distinct_view>, or NULL */
+    const char *distinct_id;     /* counted distinct: raw[nmeasures] */
+    const rp_figure_t *figures;
+    size_t nfigures;
+} rp_section_def_t;
+
+typedef struct rp_symbol {
+    const char *key, *zh, *en;
+} rp_symbol_t;
+
+typedef struct rp_breakdown_def {
+    const char *key, *zh, *en;
+    int section;
+    const char *column;          /* the view column grouped by */
+    bool with_distinct;          /* the distinct view has the column too */
+    const rp_symbol_t *symbols;
+    size_t nsymbols;
+    const int *columns;          /* raw indices shown, each a COUNT figure of the section */
+    size_t ncolumns;
+} rp_breakdown_def_t;
+
+enum { RP_BY_HAZARD, RP_BY_ROLE, RP_BY_BASE, RP_NBREAKDOWNS };
+
+/* the metrics of ranking rows and trend months */
+enum { M_CADRES, M_VISITS, M_PEOPLE, M_PETITIONS, M_RESOLVED, M_RESPONSES, M_COMPLETIONS,
+       RP_NMETRICS };
+
+typedef struct rp_metric {
+    const char *key, *zh, *en;
+    int section, index;
+} rp_metric_t;
+
+extern const rp_section_def_t rp_sections[RP_NSECTIONS];
+extern const rp_breakdown_def_t rp_breakdowns[RP_NBREAKDOWNS];
+extern const rp_metric_t rp_metrics[RP_NMETRICS];
+
+/* the figure of section s whose num is index i (a COUNT), or NULL */
+const rp_figure_t *rp_count_figure(int s, int i);
+/* the figure of section s with this key, or NULL */
+const rp_figure_t *rp_find_figure(int s, const char *key);
+/* a label without its unit: "转移群众(人)" -> "转移群众" */
+const char *rp_short_label(const char *label, char *buf, size_t len);
+/* names of levels: "province"/"prefecture"/"county" and 全省/市州/县 */
+const char *rp_level_key(jc_region_level_t level);
+const char *rp_level_zh(jc_region_level_t level);
+const char *rp_period_kind_key(jc_period_kind_t kind);
+
+/* ---- the report (build.c fills it) ---- */
+
+typedef struct rp_place {
+    int32_t code;
+    char name_zh[64], name_pinyin[64];
+} rp_place_t;
+
+typedef struct rp_county {
+    rp_place_t county, prefecture;
+} rp_county_t;
+
+typedef struct rp_row {
+    rp_place_t place;
+    int rank;
+    int64_t cur[RP_NMETRICS], prev[RP_NMETRICS];
+} rp_row_t;
+
+typedef struct rp_month {
+    char month[8]; /* "YYYY-MM" */
+    int64_t v[RP_NMETRICS];
+} rp_month_t;
+
+typedef struct rp_fresh {
+    char group_id[256];
+    int64_t topics, partitions, lag;
+    bool has_newest;
+    int64_t newest_ms, updated_ms;
+} rp_fresh_t;
+
+struct jc_report {
+    jc_region_t region;
+    jc_period_t period, previous, trend;
+    rp_place_t place;                 /* the region's names */
+    jc_region_level_t row_level;      /* what the ranking rows are */
+    int64_t generated_ms;
+    rp_county_t *counties;            /* the region's counties, by code */
+    size_t ncounties;
+    int64_t raw[RP_NSECTIONS][RP_MAX_VALUES];
+    int64_t breakdown[RP_NBREAKDOWNS][RP_MAX_SYMBOLS][RP_MAX_VALUES];
+    rp_row_t *rows;                   /* ranked */
+    size_t nrows;
+    bool *silent[RP_NSECTIONS];       /* per county: reported nothing of that type */
+    rp_month_t months[RP_TREND_MONTHS];
+    rp_fresh_t *fresh;
+    size_t nfresh;
+};
+
+/* ---- derived values ---- */
+
+/* the figure's value, false when its denominator is 0 (a count is always defined) */
+bool rp_figure_value(const rp_figure_t *f, const int64_t *raw, double *out);
+/* the figure as a reader sees it: 2.32万, 87.6%, 9.3 (days) or — */
+const char *rp_figure_text(const rp_figure_t *f, const int64_t *raw, char *buf, size_t len);
+/* counties silent for section s, and the number of them */
+size_t rp_silent_count(const jc_report_t *r, int s);
+/* "2026-01-31 23:59:58" (Asia/Shanghai) */
+const char *rp_time_text(int64_t ms, char *buf, size_t len);
+/* the period as "2026-01-01 — 2026-01-31" */
+const char *rp_range_text(jc_period_t p, char *buf, size_t len);
+/* the period as "2026年1月 (2026-01-01 — 2026-01-31, 31 天)" or "2026-01-05 至 2026-01-20 (16 天)" */
+const char *rp_period_text(jc_period_t p, char *buf, size_t len);
+
+/* ---- renderers ---- */
+
+jc_status_t rp_write_text(const jc_report_t *r, FILE *out, jc_error_t *err);
+jc_status_t rp_write_csv(const jc_report_t *r, FILE *out, jc_error_t *err);
+jc_status_t rp_write_json(const jc_report_t *r, FILE *out, jc_error_t *err);
+jc_status_t rp_write_html(const jc_report_t *r, FILE *out, jc_error_t *err);
+
+/* SVG charts for the HTML page (svg.c), appended to b */
+jc_status_t rp_svg_trend(const jc_report_t *r, int metric, jc_buf_t *b);
+jc_status_t rp_svg_ranking(const jc_report_t *r, jc_buf_t *b);
+
+/* append printf-style text to b (JC_ERR_NOMEM) */
+jc_status_t rp_appendf(jc_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* append s to b with HTML's special characters escaped */
+jc_status_t rp_append_html(jc_buf_t *b, const char *s);
+
+#endif
