@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# bench/replay.sh: prepare a backlog and run bench-replay on it, for each size given.
+#
+# usage: bench/replay.sh [N...]    (default: 1000000; e.g. bench/replay.sh 1000000 5000000)
+#
+# For each N: jiceng-gen --events N writes a workload and its ground truth; jiceng-topics
+# creates the topics (12 partitions) under a fresh prefix; jiceng-produce sends the workload
+# (its malformed lines are rejected there, as the ground truth expects); a scratch database is
+# created through the stack's superuser socket (as tests/integration/aggregate/lib.sh does);
+# then bench-replay measures end to end, the limit and the baseline and prints its figures;
+# finally every aggregate table is compared with the ground truth (OK/DIFF), as lib.sh's
+# it_expect_truth does. What else is running is printed before and after each size. Topics,
+# database and work directory are removed at the end, whatever happens.
+#
+# environment: JC_BUILD (build directory, default build/ of the checkout), JICENG_STATE
+# (default .jiceng/ of the checkout), JC_BENCH_WRAP (a command to run bench-replay under, e.g.
+# "perf record -g -o /tmp/replay.perf.data --"), JC_BENCH_ARGS (more bench-replay options).
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JC_BUILD=${JC_BUILD:-$SRC/build}
+JICENG_STATE=${JICENG_STATE:-$SRC/.jiceng}
+ENV_FILE=${JICENG_ENV_FILE:-$JICENG_STATE/stack.env}
+[[ -r $ENV_FILE ]] || { echo "bench/replay.sh: no $ENV_FILE: start the stack (deploy/local/stack up)" >&2; exit 1; }
+# shellcheck disable=SC1090
+source "$ENV_FILE"
+export JICENG_KAFKA_BOOTSTRAP JICENG_PG_CONNINFO
+for p in producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce bench/bench-replay; do
+    [[ -x $JC_BUILD/$p ]] || { echo "bench/replay.sh: $JC_BUILD/$p missing: build first" >&2; exit 1; }
+done
+SIZES=("$@")
+((${#SIZES[@]})) || SIZES=(1000000)
+
+PREFIX="" DB="" W=""
+
+superuser() {
+    runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$JICENG_PG_SUPERUSER_SOCKET" \
+        -p "$JICENG_PG_PORT" -U postgres -d postgres "$@"
+}
+
+cleanup() {
+    if [[ -n $DB ]]; then superuser -c "drop database if exists $DB with (force)" >/dev/null 2>&1 || true; fi
+    if [[ -n $PREFIX ]]; then
+        "$JICENG_VENV/bin/python" "$SRC/tests/integration/aggregate/kafka_tool.py" delete-prefix "$PREFIX" \
+            >/dev/null 2>&1 || echo "bench/replay.sh: could not delete the topics $PREFIX*" >&2
+    fi
+    if [[ -n $W ]]; then rm -rf "$W"; fi
+    PREFIX="" DB="" W=""
+}
+trap 'rc=$?; cleanup; exit $rc' EXIT
+trap 'exit 130' INT TERM
+
+others() {
+    echo "what else is running ($1): load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    ps -eo pid,pcpu,rss,etime,comm --sort=-pcpu | awk 'NR == 1 || ($2 >= 1.0 || $3 >= 200000)' | head -12 \
+        | sed 's/^/    /'
+}
+
+# expect_truth DIR: each aggregate table, as CSV with the expected file's columns, equals it
+expect_truth() {
+    local dir=$1/expected t cols bad=0
+    for t in visits_daily visit_cadres petitions_daily disaster_responses_daily disaster_incidents \
+             trainings_daily training_trainees; do
+        cols=$(head -1 "$dir/$t.csv")
+        psql -X -q "$CONNINFO" -c "\\copy (select $cols from jiceng.$t) to stdout csv header" \
+            | sort >"$W/got-$t.csv"
+        if diff <(sort "$dir/$t.csv") "$W/got-$t.csv" >"$W/diff-$t.txt"; then
+            echo "  $t: OK ($(($(wc -l <"$W/got-$t.csv") - 1)) rows)"
+        else
+            echo "  $t: DIFF ($(grep -c '^[<>]' "$W/diff-$t.txt") lines differ)"
+            head -6 "$W/diff-$t.txt" | sed 's/^/    /'
+            bad=1
+        fi
+    done
+    [[ $bad == 0 ]] && echo "ground truth: OK" || echo "ground truth: DIFF"
+    return $bad
+}
+
+prepare() {
+    local n=$1 t0 rc=0
+    PREFIX="bench-replay-$$-$n."
+    DB="bench_replay_$$_$n"
+    W=$(mktemp -d "/tmp/bench-replay-$n.XXXXXX")
+    CONNINFO="${JICENG_PG_CONNINFO%/*}/$DB"
+    echo "== $n events: topics $PREFIX*, database $DB, work dir $W"
+    t0=$SECONDS
+    "$JC_BUILD/producers/gen/jiceng-gen" --events "$n" --out "$W/gen" >/dev/null || return 1
+    echo "  generated in $((SECONDS - t0)) s: $(wc -l <"$W/gen/events.ndjson") lines," \
+         "$(du -h "$W/gen/events.ndjson" | cut -f1)"
+    "$JC_BUILD/producers/jiceng-topics" --topic-prefix "$PREFIX" --partitions 12 create >/dev/null || return 1
+    t0=$SECONDS
+    "$JC_BUILD/producers/jiceng-produce" --topic-prefix "$PREFIX" --rejects "$W/produce-rejects.ndjson" \
+        "$W/gen/events.ndjson" 2>"$W/produce.log" || rc=$?
+    # exit 1 is expected: the workload's malformed lines are rejected by the producer
+    grep -q "undelivered 0" "$W/produce.log" && ((rc <= 1)) \
+        || { echo "jiceng-produce failed (exit $rc): $(tail -3 "$W/produce.log")" >&2; return 1; }
+    echo "  produced in $((SECONDS - t0)) s: $(tail -1 "$W/produce.log")"
+    superuser -c "create database $DB owner jiceng" >/dev/null || return 1
+}
+
+run_size() {
+    local n=$1 rc=0
+    prepare "$n" || { cleanup; return 1; }
+    others "before"
+    # shellcheck disable=SC2086
+    ${JC_BENCH_WRAP:-} "$JC_BUILD/bench/bench-replay" --topic-prefix "$PREFIX" --conninfo "$CONNINFO" \
+        ${JC_BENCH_ARGS:-} || rc=$?
+    others "after"
+    echo "correctness: aggregate tables against the generator's ground truth"
+    expect_truth "$W/gen" || rc=1
+    cleanup
+    return $rc
+}
+
+status=0
+for n in "${SIZES[@]}"; do
+    [[ $n =~ ^[0-9]+$ ]] || { echo "bench/replay.sh: not a number: $n" >&2; exit 2; }
+    run_size "$n" || status=1
+done
+exit $status
