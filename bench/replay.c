@@ -10,7 +10,9 @@
  *      ru_maxrss, read before anything else runs), the dedup sets' size, and the checks
  *      applied + duplicates + rejected == consumed == messages in the topics;
  *   2. the limit: a plain librdkafka consumer (its own fresh group, same assignor) that reads
- *      every message and only decodes and validates it (jc_codec_decode + jc_event_validate);
+ *      every message and only decodes and validates it (jc_codec_decode + jc_event_validate).
+ *      Before it, the heap is trimmed and the peak RSS reset (clear_refs), so its own peak shows
+ *      what librdkafka's prefetch alone holds with the same settings;
  *   3. the baseline: a plain consumer that, for each of --baseline-events events, decodes,
  *      validates and runs ONE prepared INSERT ... ON CONFLICT DO UPDATE into a copy of the
  *      event type's daily table (schema bench_baseline, dropped afterwards), in autocommit
@@ -19,7 +21,7 @@
  * The load average is printed around each phase, since broker, database and benchmark share
  * the machine. Targets are printed next to the figures; nothing is asserted on time.
  *
- * usage: bench-replay --topic-prefix PREFIX [--conninfo STR] [--baseline-events N] ...
+ * usage: bench-replay --topic-prefix PREFIX --conninfo STR [--baseline-events N] ...
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +33,9 @@
 
 #include <librdkafka/rdkafka.h>
 #include <libpq-fe.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "jiceng/aggregator.h"
 #include "jiceng/buf.h"
@@ -49,12 +54,12 @@
 static const jc_option_t options[] = {
     {"kafka.bootstrap.servers", "bootstrap", "JICENG_KAFKA_BOOTSTRAP", NULL, "LIST",
      "Kafka bootstrap servers"},
-    {"pg.conninfo", "conninfo", "JICENG_PG_CONNINFO", NULL, "STR",
-     "libpq conninfo of the (empty, scratch) aggregate database"},
+    {"pg.conninfo", "conninfo", NULL, NULL, "STR",
+     "libpq conninfo of an empty scratch database (required; never the stack's own)"},
     {"jiceng.topic.prefix", "topic-prefix", NULL, NULL, "PREFIX",
      "prefix of the pre-produced topics (required)"},
     {"group.id", "group", NULL, NULL, "NAME",
-     "consumer group of the end-to-end run (default bench-replay-PID; the limit run uses NAME-limit)"},
+     "consumer group (default bench-replay-PID; the other runs add -limit, -baseline)"},
     {"baseline.events", "baseline-events", NULL, "50000", "N",
      "events the one-upsert-per-event baseline writes"},
     {"batch.max.events", "batch-events", NULL, "50000", "N", "the aggregator's batch_max_events"},
@@ -62,7 +67,7 @@ static const jc_option_t options[] = {
 };
 
 static const jc_program_t program = {
-    .name = "bench-replay", .synopsis = "--topic-prefix PREFIX [OPTIONS]",
+    .name = "bench-replay", .synopsis = "--topic-prefix PREFIX --conninfo STR [OPTIONS]",
     .about = "End-to-end events/s of the aggregator over pre-produced topics into an empty\n"
              "database, against a decode-only consumer (the limit) and one upsert per event\n"
              "(the baseline); peak RSS and dedup state; consistency of the counters.",
@@ -120,6 +125,20 @@ static long proc_status_kb(const char *key)
     if (f != NULL)
         fclose(f);
     return kb;
+}
+
+/* Hand freed heap back to the system and restart the peak RSS from the current RSS (Linux:
+ * clear_refs 5), so that a later phase's VmHWM is its own. 0 if the peak could be reset. */
+static int reset_peak_rss(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    int ok = f != NULL && fputs("5", f) >= 0;
+    if (f != NULL && fclose(f) != 0)
+        ok = 0;
+    return ok ? 0 : -1;
 }
 
 static double mib(double bytes)
@@ -612,6 +631,28 @@ static int run_baseline(const struct opts *o, const struct backlog *b, struct ra
 
 /* ---- main ---------------------------------------------------------------------------- */
 
+/* 0 if the database has no jiceng schema yet (the end-to-end run must start from nothing). */
+static int check_empty(const char *conninfo)
+{
+    PGconn *pg = PQconnectdb(conninfo);
+    int rc = -1;
+    if (PQstatus(pg) != CONNECTION_OK) {
+        fprintf(stderr, "bench-replay: postgres: %s", PQerrorMessage(pg));
+    } else {
+        PGresult *r = PQexec(pg, "select count(*) from pg_namespace where nspname = 'jiceng'");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "0") == 0)
+            rc = 0;
+        else if (PQresultStatus(r) == PGRES_TUPLES_OK)
+            fprintf(stderr, "bench-replay: the database already has a jiceng schema: give the "
+                    "conninfo of an empty scratch database\n");
+        else
+            fprintf(stderr, "bench-replay: postgres: %s", PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    PQfinish(pg);
+    return rc;
+}
+
 static double rate_of(const struct rate *r, uint64_t n)
 {
     return r->secs > 0 ? (double)n / r->secs : 0.0;
@@ -646,12 +687,18 @@ static int measure(const struct opts *o, const struct backlog *b)
         rc = check_counts(&s, b);
     }
     printf("2a. limit: plain librdkafka consumer, decode+validate only (group %s-limit)\n", o->group);
+    int reset = reset_peak_rss();
+    long rss_limit_before = proc_status_kb("VmRSS");
     print_loadavg("before:");
     int lrc = run_limit(o, b, &l);
     print_loadavg("after:");
     printf("  %llu messages (%llu valid) in %.2f s (first message after %.2f s): %.0f events/s\n",
            (unsigned long long)l.messages, (unsigned long long)l.ok, l.secs, l.first_secs,
            rate_of(&l, l.messages));
+    if (reset == 0)
+        printf("  memory: RSS before %.1f MiB (heap trimmed, peak reset); peak RSS VmHWM %.1f MiB: "
+               "what librdkafka's prefetch alone holds with the same settings\n",
+               rss_limit_before / 1024.0, proc_status_kb("VmHWM") / 1024.0);
     printf("2b. baseline: one prepared INSERT ... ON CONFLICT DO UPDATE per event, autocommit, "
            "into copies of the daily tables (schema " BASE_SCHEMA ")\n");
     print_loadavg("before:");
@@ -679,7 +726,7 @@ static int read_opts(const jc_config_t *cfg, struct opts *o)
         return -1;
     }
     if (o->prefix == NULL || *o->prefix == '\0' || o->conninfo == NULL) {
-        fprintf(stderr, "bench-replay: --topic-prefix and a conninfo are required\n");
+        fprintf(stderr, "bench-replay: --topic-prefix and --conninfo are required\n");
         return -1;
     }
     if (jc_config_get(cfg, "group.id") != NULL)
@@ -702,7 +749,7 @@ int main(int argc, char **argv)
         jc_config_free(cfg);
         return 2;
     }
-    rc = count_backlog(&o, &b);
+    rc = check_empty(o.conninfo) == 0 ? count_backlog(&o, &b) : -1;
     if (rc == 0) {
         printf("bench-replay: topics %s*: %lld messages (%lld visits, %lld petitions, "
                "%lld disaster responses, %lld trainings), %d partitions each; batches of %ld "

@@ -50,10 +50,12 @@ cleanup() {
 trap 'rc=$?; cleanup; exit $rc' EXIT
 trap 'exit 130' INT TERM
 
+# others WHEN: the load average and the processes using >= 1% CPU over one second (top's
+# second sample: ps's %CPU is a lifetime average), with their resident memory
 others() {
     echo "what else is running ($1): load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    ps -eo pid,pcpu,rss,etime,comm --sort=-pcpu | awk 'NR == 1 || ($2 >= 1.0 || $3 >= 200000)' | head -12 \
-        | sed 's/^/    /'
+    top -b -n 2 -d 1 -c -w 200 | awk '/^top -/ { f++ } f == 2 && /^ *PID/ { p = 1; print; next }
+                                      p && $9 + 0 >= 1.0' | head -10 | cut -c1-150 | sed 's/^/    /'
 }
 
 # expect_truth DIR: each aggregate table, as CSV with the expected file's columns, equals it

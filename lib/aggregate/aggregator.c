@@ -532,6 +532,8 @@ static rd_kafka_t *new_client(jc_aggregator_t *a, rd_kafka_type_t type, jc_error
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "true"},
         {"auto.offset.reset", "earliest"},
+        /* bounds librdkafka's prefetch per fetch, so memory does not grow with the backlog */
+        {"fetch.max.bytes", "16777216"},
     };
     const char *producer[][2] = {{"enable.idempotence", "true"}, {"acks", "all"}};
     jc_status_t st = conf_set(conf, "bootstrap.servers", a->cfg.bootstrap, err);

@@ -4,16 +4,39 @@
  * Open addressing with linear probing over 16-byte slots; the home slot is the fingerprint's
  * high 32 bits scaled to the capacity (multiply-shift, so the capacity need not be a power of
  * two and can grow by half rather than double, which is what keeps the cost at or under 32
- * bytes per id).
+ * bytes per id). Tables of a megabyte or more are mapped straight from the kernel, so a table
+ * replaced by a bigger one goes back to the system at once instead of staying in the
+ * allocator's heap: resident memory then follows the live table, as the bound promises.
  */
 #include "dedup.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../internal.h"
 
 #define SLOT 16
+#define MAP_AT (1u << 20) /* tables this large are mmap()ed */
+
+/* Zeroed memory for cap slots, or NULL. */
+static uint8_t *slots_alloc(size_t cap)
+{
+    if (cap * SLOT < MAP_AT)
+        return calloc(cap, SLOT);
+    void *p = mmap(NULL, cap * SLOT, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void slots_free(uint8_t *slots, size_t cap)
+{
+    if (slots == NULL)
+        return;
+    if (cap * SLOT < MAP_AT)
+        free(slots);
+    else
+        munmap(slots, cap * SLOT);
+}
 
 jc_dedup_key_t jc_dedup_key(const uint8_t id[16])
 {
@@ -30,7 +53,7 @@ void jc_dedup_init(jc_dedup_t *d)
 
 void jc_dedup_free(jc_dedup_t *d)
 {
-    free(d->slots);
+    slots_free(d->slots, d->cap);
     jc_dedup_init(d);
 }
 
@@ -88,7 +111,7 @@ int jc_dedup_find(const jc_dedup_t *d, jc_dedup_key_t k, uint32_t *content)
 static jc_status_t grow(jc_dedup_t *d)
 {
     size_t cap = d->cap < 64 ? 128 : d->cap + d->cap / 2;
-    uint8_t *slots = calloc(cap, SLOT);
+    uint8_t *slots = slots_alloc(cap);
     if (slots == NULL)
         return JC_ERR_NOMEM;
     for (size_t i = 0; i < d->cap; i++) {
@@ -102,7 +125,7 @@ static jc_status_t grow(jc_dedup_t *d)
         memcpy(&content, s + 12, 4);
         put(slots, cap, k, content);
     }
-    free(d->slots);
+    slots_free(d->slots, d->cap);
     d->slots = slots;
     d->cap = cap;
     return JC_OK;
@@ -122,13 +145,13 @@ jc_status_t jc_dedup_merge(jc_dedup_t *dst, const jc_dedup_t *src)
     for (size_t i = 0; i < src->cap; i++) {
         const uint8_t *s = src->slots + i * SLOT;
         jc_dedup_key_t k;
-        uint32_t content, had;
+        uint32_t content;
         memcpy(&k.a, s, 8);
         if (k.a == 0)
             continue;
         memcpy(&k.b, s + 8, 4);
         memcpy(&content, s + 12, 4);
-        if (!jc_dedup_find(dst, k, &had) && jc_dedup_add(dst, k, content) != JC_OK)
+        if (jc_dedup_add(dst, k, content) != JC_OK)
             return JC_ERR_NOMEM;
     }
     return JC_OK;

@@ -41,7 +41,8 @@ int jc_dedup_find(const jc_dedup_t *d, jc_dedup_key_t k, uint32_t *content);
 /* Add an id not yet in the set. JC_ERR_NOMEM if the table cannot grow. */
 jc_status_t jc_dedup_add(jc_dedup_t *d, jc_dedup_key_t k, uint32_t content);
 
-/* Add every id of src to dst (ids already in dst are skipped). */
+/* Add every id of src to dst, which must hold none of them (the aggregator adds an id to a
+ * batch's set only after not finding it in the committed one). */
 jc_status_t jc_dedup_merge(jc_dedup_t *dst, const jc_dedup_t *src);
 
 /* Bytes the table holds. */
