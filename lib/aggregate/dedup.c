@@ -8,6 +8,7 @@
  * replaced by a bigger one goes back to the system at once instead of staying in the
  * allocator's heap: resident memory then follows the live table, as the bound promises.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "dedup.h"
 
 #include <stdlib.h>
