@@ -532,7 +532,8 @@ static rd_kafka_t *new_client(jc_aggregator_t *a, rd_kafka_type_t type, jc_error
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "true"},
         {"auto.offset.reset", "earliest"},
-        /* bounds librdkafka's prefetch per fetch, so memory does not grow with the backlog */
+        /* bounds librdkafka's prefetch per fetch (measured: lowering queued.min.messages as
+         * well cost a third of the throughput for little memory) */
         {"fetch.max.bytes", "16777216"},
     };
     const char *producer[][2] = {{"enable.idempotence", "true"}, {"acks", "all"}};
