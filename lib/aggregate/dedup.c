@@ -109,23 +109,29 @@ int jc_dedup_find(const jc_dedup_t *d, jc_dedup_key_t k, uint32_t *content)
     }
 }
 
+/* Slot i of slots: 0 if empty, else 1 with its key and content. */
+static int read_slot(const uint8_t *slots, size_t i, jc_dedup_key_t *k, uint32_t *content)
+{
+    const uint8_t *s = slots + i * SLOT;
+    memcpy(&k->a, s, 8);
+    if (k->a == 0)
+        return 0;
+    memcpy(&k->b, s + 8, 4);
+    memcpy(content, s + 12, 4);
+    return 1;
+}
+
 static jc_status_t grow(jc_dedup_t *d)
 {
     size_t cap = d->cap < 64 ? 128 : d->cap + d->cap / 2;
     uint8_t *slots = slots_alloc(cap);
     if (slots == NULL)
         return JC_ERR_NOMEM;
-    for (size_t i = 0; i < d->cap; i++) {
-        const uint8_t *s = d->slots + i * SLOT;
-        jc_dedup_key_t k;
-        uint32_t content;
-        memcpy(&k.a, s, 8);
-        if (k.a == 0)
-            continue;
-        memcpy(&k.b, s + 8, 4);
-        memcpy(&content, s + 12, 4);
-        put(slots, cap, k, content);
-    }
+    jc_dedup_key_t k;
+    uint32_t content;
+    for (size_t i = 0; i < d->cap; i++)
+        if (read_slot(d->slots, i, &k, &content))
+            put(slots, cap, k, content);
     slots_free(d->slots, d->cap);
     d->slots = slots;
     d->cap = cap;
@@ -143,18 +149,11 @@ jc_status_t jc_dedup_add(jc_dedup_t *d, jc_dedup_key_t k, uint32_t content)
 
 jc_status_t jc_dedup_merge(jc_dedup_t *dst, const jc_dedup_t *src)
 {
-    for (size_t i = 0; i < src->cap; i++) {
-        const uint8_t *s = src->slots + i * SLOT;
-        jc_dedup_key_t k;
-        uint32_t content;
-        memcpy(&k.a, s, 8);
-        if (k.a == 0)
-            continue;
-        memcpy(&k.b, s + 8, 4);
-        memcpy(&content, s + 12, 4);
-        if (jc_dedup_add(dst, k, content) != JC_OK)
+    jc_dedup_key_t k;
+    uint32_t content;
+    for (size_t i = 0; i < src->cap; i++)
+        if (read_slot(src->slots, i, &k, &content) && jc_dedup_add(dst, k, content) != JC_OK)
             return JC_ERR_NOMEM;
-    }
     return JC_OK;
 }
 

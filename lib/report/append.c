@@ -1,6 +1,7 @@
 /*
  * append.c: building text in a jc_buf_t for the renderers (model.h): printf-style appends and
- * HTML escaping. The buffer grows as needed; the only failure is running out of memory.
+ * HTML escaping. The buffer grows as needed; the only failure is running out of memory. And
+ * writing a composed buffer out, for the text and HTML renderers.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,4 +37,18 @@ jc_status_t rp_append_html(jc_buf_t *b, const char *s)
         }
     }
     return st;
+}
+
+jc_status_t rp_write_composed(jc_buf_t *b, jc_status_t compose_st, FILE *out, const char *what,
+                              jc_error_t *err)
+{
+    if (compose_st != JC_OK) {
+        jc_buf_free(b);
+        return jc_error_set(err, JC_ERR_NOMEM, "report: out of memory composing the %s", what);
+    }
+    size_t len = b->len, written = len ? fwrite(b->data, 1, len, out) : 0;
+    jc_buf_free(b);
+    if (written != len || ferror(out))
+        return jc_error_set(err, JC_ERR_IO, "report: writing the %s failed", what);
+    return JC_OK;
 }

@@ -361,13 +361,5 @@ jc_status_t rp_write_html(const jc_report_t *r, FILE *out, jc_error_t *err)
 {
     jc_buf_t b = {0};
     jc_status_t st = compose(r, &b);
-    if (st != JC_OK) {
-        jc_buf_free(&b);
-        return jc_error_set(err, JC_ERR_NOMEM, "report: out of memory composing the HTML");
-    }
-    size_t len = b.len, written = fwrite(b.data, 1, len, out);
-    jc_buf_free(&b);
-    if (written != len || ferror(out))
-        return jc_error_set(err, JC_ERR_IO, "report: writing the HTML failed");
-    return JC_OK;
+    return rp_write_composed(&b, st, out, "HTML", err);
 }

@@ -181,4 +181,9 @@ jc_status_t rp_appendf(jc_buf_t *b, const char *fmt, ...) __attribute__((format(
 /* append s to b with HTML's special characters escaped */
 jc_status_t rp_append_html(jc_buf_t *b, const char *s);
 
+/* Write a renderer's composed buffer b (what names the format) to out and free it; compose_st
+ * is the status composing it ended with (only out of memory can fail there). */
+jc_status_t rp_write_composed(jc_buf_t *b, jc_status_t compose_st, FILE *out, const char *what,
+                              jc_error_t *err);
+
 #endif
