@@ -58,24 +58,9 @@ others() {
                                       p && $9 + 0 >= 1.0' | head -10 | cut -c1-150 | sed 's/^/    /'
 }
 
-# expect_truth DIR: each aggregate table, as CSV with the expected file's columns, equals it
+# expect_truth DIR: each aggregate table equals the ground truth (the tests' comparison)
 expect_truth() {
-    local dir=$1/expected t cols bad=0
-    for t in visits_daily visit_cadres petitions_daily disaster_responses_daily disaster_incidents \
-             trainings_daily training_trainees; do
-        cols=$(head -1 "$dir/$t.csv")
-        psql -X -q "$CONNINFO" -c "\\copy (select $cols from jiceng.$t) to stdout csv header" \
-            | sort >"$W/got-$t.csv"
-        if diff <(sort "$dir/$t.csv") "$W/got-$t.csv" >"$W/diff-$t.txt"; then
-            echo "  $t: OK ($(($(wc -l <"$W/got-$t.csv") - 1)) rows)"
-        else
-            echo "  $t: DIFF ($(grep -c '^[<>]' "$W/diff-$t.txt") lines differ)"
-            head -6 "$W/diff-$t.txt" | sed 's/^/    /'
-            bad=1
-        fi
-    done
-    [[ $bad == 0 ]] && echo "ground truth: OK" || echo "ground truth: DIFF"
-    return $bad
+    "$SRC/tests/integration/aggregate/expect-truth" "$CONNINFO" "$1" "$W"
 }
 
 prepare() {

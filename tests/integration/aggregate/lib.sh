@@ -87,23 +87,9 @@ it_report() {
     "$JC_BUILD/reports/jiceng-report" --conninfo "$REPORT_CONNINFO" "$@"
 }
 
-# it_expect_truth DIR: each aggregate table, as CSV with the expected file's columns, equals it
+# it_expect_truth DIR: each aggregate table equals DIR/expected/*.csv (expect-truth)
 it_expect_truth() {
-    local dir=$1/expected t cols bad=0
-    for t in visits_daily visit_cadres petitions_daily disaster_responses_daily disaster_incidents \
-             trainings_daily training_trainees; do
-        cols=$(head -1 "$dir/$t.csv")
-        psql -X -q "$CONNINFO" -c "\\copy (select $cols from jiceng.$t) to stdout csv header" \
-            | sort >"$W/got-$t.csv"
-        if ! diff <(sort "$dir/$t.csv") "$W/got-$t.csv" >"$W/diff-$t.txt"; then
-            echo "  $t differs from the ground truth ($(grep -c '^[<>]' "$W/diff-$t.txt") lines):"
-            head -6 "$W/diff-$t.txt" | sed 's/^/    /'
-            bad=1
-        else
-            echo "  $t: $(($(wc -l <"$W/got-$t.csv") - 1)) rows equal the ground truth"
-        fi
-    done
-    [[ $bad == 0 ]] || it_fail "aggregates differ from the ground truth"
+    "$HERE/expect-truth" "$CONNINFO" "$1" "$W" || it_fail "aggregates differ from the ground truth"
 }
 
 # it_wait_applied N SECONDS: wait until the group's stored offsets add up to N messages
