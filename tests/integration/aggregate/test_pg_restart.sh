@@ -18,7 +18,8 @@ until (( $(it_sql "select coalesce(sum(next_offset), 0) from jiceng.consumer_pro
     ((SECONDS < deadline)) || it_fail "no progress before the restart"
     sleep 0.1
 done
-runuser -u postgres -- "$JICENG_PG_BIN/pg_ctl" -D "$JICENG_STATE/pg/data" -m fast -w restart >/dev/null
+runuser -u postgres -- "$JICENG_PG_BIN/pg_ctl" -D "$JICENG_STATE/pg/data" -l "$JICENG_STATE/pg/postgres.log" \
+    -m fast -w restart >/dev/null
 echo "  PostgreSQL restarted"
 it_wait_consumed "$delivered" 180
 kill -TERM "$pid"
