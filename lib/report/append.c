@@ -1,7 +1,8 @@
 /*
  * append.c: building text in a jc_buf_t for the renderers (model.h): printf-style appends and
  * HTML escaping. The buffer grows as needed; the only failure is running out of memory. And
- * writing a composed buffer out, for the text and HTML renderers.
+ * the layout every format shares (rp_render: header, sections, ranking, trend, silence,
+ * freshness, notes), composed into one buffer and written out.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,4 +52,30 @@ jc_status_t rp_write_composed(jc_buf_t *b, jc_status_t compose_st, FILE *out, co
     if (written != len || ferror(out))
         return jc_error_set(err, JC_ERR_IO, "report: writing the %s failed", what);
     return JC_OK;
+}
+
+static jc_status_t compose(const jc_report_t *r, const rp_layout_t *l, jc_buf_t *b)
+{
+    jc_status_t st = l->header(r, b);
+    for (int s = 0; st == JC_OK && s < RP_NSECTIONS; s++)
+        st = l->section(r, s, b);
+    if (st == JC_OK)
+        st = l->ranking(r, RP_NSECTIONS, b);
+    if (st == JC_OK)
+        st = l->trend(r, RP_NSECTIONS + 1, b);
+    if (st == JC_OK)
+        st = l->silence(r, RP_NSECTIONS + 2, b);
+    if (st == JC_OK)
+        st = l->freshness(r, RP_NSECTIONS + 3, b);
+    if (st == JC_OK)
+        st = l->notes(r, b);
+    return st;
+}
+
+jc_status_t rp_render(const jc_report_t *r, const rp_layout_t *layout, FILE *out,
+                      const char *what, jc_error_t *err)
+{
+    jc_buf_t b = {0};
+    jc_status_t st = compose(r, layout, &b);
+    return rp_write_composed(&b, st, out, what, err);
 }

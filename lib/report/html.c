@@ -339,27 +339,9 @@ static jc_status_t notes(const jc_report_t *r, jc_buf_t *b)
                       rp_time_text(r->generated_ms, t, sizeof t));
 }
 
-static jc_status_t compose(const jc_report_t *r, jc_buf_t *b)
-{
-    jc_status_t st = page_header(r, b);
-    for (int s = 0; st == JC_OK && s < RP_NSECTIONS; s++)
-        st = headline_section(r, s, b);
-    if (st == JC_OK)
-        st = ranking_section(r, RP_NSECTIONS, b);
-    if (st == JC_OK)
-        st = trend_section(r, RP_NSECTIONS + 1, b);
-    if (st == JC_OK)
-        st = silence_section(r, RP_NSECTIONS + 2, b);
-    if (st == JC_OK)
-        st = freshness_section(r, RP_NSECTIONS + 3, b);
-    if (st == JC_OK)
-        st = notes(r, b);
-    return st;
-}
-
 jc_status_t rp_write_html(const jc_report_t *r, FILE *out, jc_error_t *err)
 {
-    jc_buf_t b = {0};
-    jc_status_t st = compose(r, &b);
-    return rp_write_composed(&b, st, out, "HTML", err);
+    static const rp_layout_t html = {page_header, headline_section, ranking_section,
+                                     trend_section, silence_section, freshness_section, notes};
+    return rp_render(r, &html, out, "HTML", err);
 }

@@ -181,6 +181,24 @@ jc_status_t rp_appendf(jc_buf_t *b, const char *fmt, ...) __attribute__((format(
 /* append s to b with HTML's special characters escaped */
 jc_status_t rp_append_html(jc_buf_t *b, const char *s);
 
+/* A renderer's parts, in the order every format lays a report out: the header, each headline
+ * section s (0..RP_NSECTIONS-1), then the ranking, trend, silence and freshness sections
+ * (numbered n from RP_NSECTIONS on, for headings) and the notes. */
+typedef struct rp_layout {
+    jc_status_t (*header)(const jc_report_t *r, jc_buf_t *b);
+    jc_status_t (*section)(const jc_report_t *r, int s, jc_buf_t *b);
+    jc_status_t (*ranking)(const jc_report_t *r, int n, jc_buf_t *b);
+    jc_status_t (*trend)(const jc_report_t *r, int n, jc_buf_t *b);
+    jc_status_t (*silence)(const jc_report_t *r, int n, jc_buf_t *b);
+    jc_status_t (*freshness)(const jc_report_t *r, int n, jc_buf_t *b);
+    jc_status_t (*notes)(const jc_report_t *r, jc_buf_t *b);
+} rp_layout_t;
+
+/* Compose the report into b through a renderer's parts, then write it to out (what names the
+ * format in messages). */
+jc_status_t rp_render(const jc_report_t *r, const rp_layout_t *layout, FILE *out,
+                      const char *what, jc_error_t *err);
+
 /* Write a renderer's composed buffer b (what names the format) to out and free it; compose_st
  * is the status composing it ended with (only out of memory can fail there). */
 jc_status_t rp_write_composed(jc_buf_t *b, jc_status_t compose_st, FILE *out, const char *what,

@@ -199,17 +199,14 @@ static jc_status_t breakdown(const jc_report_t *r, int bd, jc_buf_t *b)
     return st;
 }
 
-static jc_status_t sections(const jc_report_t *r, jc_buf_t *b)
+static jc_status_t section(const jc_report_t *r, int s, jc_buf_t *b)
 {
-    jc_status_t st = JC_OK;
-    for (int s = 0; st == JC_OK && s < RP_NSECTIONS; s++) {
-        st = section_title(b, s, rp_sections[s].zh, rp_sections[s].en);
-        if (st == JC_OK)
-            st = figures(r, s, b);
-        for (int bd = 0; st == JC_OK && bd < RP_NBREAKDOWNS; bd++)
-            if (rp_breakdowns[bd].section == s)
-                st = breakdown(r, bd, b);
-    }
+    jc_status_t st = section_title(b, s, rp_sections[s].zh, rp_sections[s].en);
+    if (st == JC_OK)
+        st = figures(r, s, b);
+    for (int bd = 0; st == JC_OK && bd < RP_NBREAKDOWNS; bd++)
+        if (rp_breakdowns[bd].section == s)
+            st = breakdown(r, bd, b);
     return st;
 }
 
@@ -386,27 +383,8 @@ static jc_status_t notes(const jc_report_t *r, jc_buf_t *b)
                       rp_time_text(r->generated_ms, t, sizeof t));
 }
 
-static jc_status_t compose(const jc_report_t *r, jc_buf_t *b)
-{
-    jc_status_t st = header(r, b);
-    if (st == JC_OK)
-        st = sections(r, b);
-    if (st == JC_OK)
-        st = ranking(r, RP_NSECTIONS, b);
-    if (st == JC_OK)
-        st = trend(r, RP_NSECTIONS + 1, b);
-    if (st == JC_OK)
-        st = silence(r, RP_NSECTIONS + 2, b);
-    if (st == JC_OK)
-        st = freshness(r, RP_NSECTIONS + 3, b);
-    if (st == JC_OK)
-        st = notes(r, b);
-    return st;
-}
-
 jc_status_t rp_write_text(const jc_report_t *r, FILE *out, jc_error_t *err)
 {
-    jc_buf_t b = {0};
-    jc_status_t st = compose(r, &b);
-    return rp_write_composed(&b, st, out, "text", err);
+    static const rp_layout_t text = {header, section, ranking, trend, silence, freshness, notes};
+    return rp_render(r, &text, out, "text", err);
 }
