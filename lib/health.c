@@ -9,6 +9,8 @@
  */
 #include "jiceng/health.h"
 
+#include "kafkautil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,21 +62,14 @@ static rd_kafka_t *new_client(rd_kafka_type_t type, const char *bootstrap, int t
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%d", timeout_ms);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *settings[][2] = {
-        {"bootstrap.servers", bootstrap},
-        {"log_level", "2"}, /* the check reports failures itself */
-        {type == RD_KAFKA_PRODUCER ? "message.timeout.ms" : "group.id",
-         type == RD_KAFKA_PRODUCER ? timeout : "jiceng-health"},
-        {type == RD_KAFKA_PRODUCER ? "acks" : "enable.auto.commit",
-         type == RD_KAFKA_PRODUCER ? "all" : "false"},
-    };
-    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
-        if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], errstr, sizeof errstr) !=
-            RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(conf);
-            jc_error_set(err, JC_ERR_KAFKA, "kafka config %s: %s", settings[i][0], errstr);
-            return NULL;
-        }
+    const char *const producer[] = {"bootstrap.servers", bootstrap, "message.timeout.ms", timeout,
+                                    "acks", "all", "log_level", "2", NULL};
+    const char *const consumer[] = {"bootstrap.servers", bootstrap, "group.id", "jiceng-health",
+                                    "enable.auto.commit", "false", "log_level", "2", NULL};
+    /* log_level 2: the check reports failures itself */
+    if (jc_kafka_conf_apply(conf, type == RD_KAFKA_PRODUCER ? producer : consumer, err) != JC_OK) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
     }
     if (type == RD_KAFKA_PRODUCER)
         rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);

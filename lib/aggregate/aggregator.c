@@ -25,6 +25,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "../internal.h"
+#include "../kafkautil.h"
 #include "jiceng/codec.h"
 #include "jiceng/jtime.h"
 #include "jiceng/migrate.h"
@@ -502,48 +503,32 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- set-up ---------------------------------------------------------------------------- */
 
-static jc_status_t conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, jc_error_t *err)
-{
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, k, v, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-        return jc_error_set(err, JC_ERR_KAFKA, "kafka property %s: %s", k, errstr);
-    return JC_OK;
-}
-
-static jc_status_t conf_passthrough(rd_kafka_conf_t *conf, const char *const *props, jc_error_t *err)
-{
-    for (size_t i = 0; props != NULL && props[i] != NULL && props[i + 1] != NULL; i += 2) {
-        if (strncmp(props[i], "jiceng.", 7) == 0)
-            continue; /* ours, not librdkafka's */
-        jc_status_t st = conf_set(conf, props[i], props[i + 1], err);
-        if (st != JC_OK)
-            return st;
-    }
-    return JC_OK;
-}
-
 static rd_kafka_t *new_client(jc_aggregator_t *a, rd_kafka_type_t type, jc_error_t *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *consumer[][2] = {
-        {"group.id", a->cfg.group_id},
-        {"partition.assignment.strategy", "cooperative-sticky"},
-        {"enable.auto.commit", "false"},
-        {"enable.auto.offset.store", "false"},
-        {"enable.partition.eof", "true"},
-        {"auto.offset.reset", "earliest"},
+    const char *const consumer[] = {
+        "bootstrap.servers", a->cfg.bootstrap,
+        "group.id", a->cfg.group_id,
+        "partition.assignment.strategy", "cooperative-sticky",
+        "enable.auto.commit", "false",
+        "enable.auto.offset.store", "false",
+        "enable.partition.eof", "true",
+        "auto.offset.reset", "earliest",
         /* bounds librdkafka's prefetch per fetch (measured: lowering queued.min.messages as
          * well cost a third of the throughput for little memory) */
-        {"fetch.max.bytes", "16777216"},
+        "fetch.max.bytes", "16777216",
+        NULL,
     };
-    const char *producer[][2] = {{"enable.idempotence", "true"}, {"acks", "all"}};
-    jc_status_t st = conf_set(conf, "bootstrap.servers", a->cfg.bootstrap, err);
-    size_t n = type == RD_KAFKA_CONSUMER ? JC_ARRAY_LEN(consumer) : JC_ARRAY_LEN(producer);
-    for (size_t i = 0; i < n && st == JC_OK; i++)
-        st = type == RD_KAFKA_CONSUMER ? conf_set(conf, consumer[i][0], consumer[i][1], err)
-                                       : conf_set(conf, producer[i][0], producer[i][1], err);
+    const char *const producer[] = {
+        "bootstrap.servers", a->cfg.bootstrap,
+        "enable.idempotence", "true",
+        "acks", "all",
+        NULL,
+    };
+    /* ours first, then the caller's, which may override them */
+    jc_status_t st = jc_kafka_conf_apply(conf, type == RD_KAFKA_CONSUMER ? consumer : producer, err);
     if (st == JC_OK)
-        st = conf_passthrough(conf, a->cfg.kafka_properties, err);
+        st = jc_kafka_conf_apply(conf, a->cfg.kafka_properties, err);
     if (st != JC_OK) {
         rd_kafka_conf_destroy(conf);
         return NULL;
