@@ -225,6 +225,19 @@ const char *rp_figure_text(const rp_figure_t *f, const int64_t *raw, char *buf, 
     return buf;
 }
 
+bool rp_freshness_total(const jc_report_t *r, int64_t *lag, int64_t *newest_ms)
+{
+    bool any = false;
+    *lag = *newest_ms = 0;
+    for (size_t i = 0; i < r->nfresh; i++) {
+        *lag += r->fresh[i].lag;
+        if (r->fresh[i].has_newest && (!any || r->fresh[i].newest_ms > *newest_ms))
+            *newest_ms = r->fresh[i].newest_ms;
+        any |= r->fresh[i].has_newest;
+    }
+    return any;
+}
+
 size_t rp_silent_count(const jc_report_t *r, int s)
 {
     size_t n = 0;

@@ -80,15 +80,9 @@ static jc_status_t section_open(jc_buf_t *b, const char *id, int n, const char *
 
 static jc_status_t fresh_meta(const jc_report_t *r, jc_buf_t *b)
 {
-    int64_t lag = 0, newest = 0;
-    bool any = false;
+    int64_t lag, newest;
     char t[40];
-    for (size_t i = 0; i < r->nfresh; i++) {
-        lag += r->fresh[i].lag;
-        if (r->fresh[i].has_newest && (!any || r->fresh[i].newest_ms > newest))
-            newest = r->fresh[i].newest_ms;
-        any |= r->fresh[i].has_newest;
-    }
+    bool any = rp_freshness_total(r, &lag, &newest);
     if (!any)
         return rp_appendf(b, "<span><b>数据</b>尚无汇总数据 nothing aggregated yet</span>");
     return rp_appendf(b, "<span id=\"freshness-summary\"><b>数据截至</b>%s · 积压 %lld 条 "

@@ -201,16 +201,11 @@ static json_t *fresh_group_json(const rp_fresh_t *f, int *bad)
 static json_t *freshness_json(const jc_report_t *r, int *bad)
 {
     json_t *o = json_object(), *groups = json_array();
-    int64_t lag = 0, newest = 0;
-    bool any = false;
+    int64_t lag, newest;
+    bool any = rp_freshness_total(r, &lag, &newest);
     *bad |= o == NULL || groups == NULL;
-    for (size_t i = 0; groups != NULL && i < r->nfresh; i++) {
-        lag += r->fresh[i].lag;
-        if (r->fresh[i].has_newest && (!any || r->fresh[i].newest_ms > newest))
-            newest = r->fresh[i].newest_ms;
-        any |= r->fresh[i].has_newest;
+    for (size_t i = 0; groups != NULL && i < r->nfresh; i++)
         *bad |= push(groups, fresh_group_json(&r->fresh[i], bad));
-    }
     if (o == NULL) {
         json_decref(groups);
         return NULL;

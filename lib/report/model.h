@@ -158,6 +158,10 @@ bool rp_figure_value(const rp_figure_t *f, const int64_t *raw, double *out);
 const char *rp_figure_text(const rp_figure_t *f, const int64_t *raw, char *buf, size_t len);
 /* counties silent for section s, and the number of them */
 size_t rp_silent_count(const jc_report_t *r, int s);
+
+/* The freshness of the whole report: the consumer lag summed over groups and the newest event
+ * any group applied (*newest_ms). false if nothing was aggregated yet. */
+bool rp_freshness_total(const jc_report_t *r, int64_t *lag, int64_t *newest_ms);
 /* "2026-01-31 23:59:58" (Asia/Shanghai) */
 const char *rp_time_text(int64_t ms, char *buf, size_t len);
 /* the period as "2026-01-01 — 2026-01-31" */

@@ -104,15 +104,9 @@ static jc_status_t region_line(const jc_report_t *r, jc_buf_t *b)
 
 static jc_status_t freshness_line(const jc_report_t *r, jc_buf_t *b)
 {
-    int64_t lag = 0, newest = 0;
-    bool any = false;
+    int64_t lag, newest;
     char t[40];
-    for (size_t i = 0; i < r->nfresh; i++) {
-        lag += r->fresh[i].lag;
-        if (r->fresh[i].has_newest && (!any || r->fresh[i].newest_ms > newest))
-            newest = r->fresh[i].newest_ms;
-        any |= r->fresh[i].has_newest;
-    }
+    bool any = rp_freshness_total(r, &lag, &newest);
     if (!any)
         return rp_appendf(b, "数据 data      尚无汇总数据 nothing aggregated yet\n");
     return rp_appendf(b, "数据 data      最新事件 newest event %s (北京时间 UTC+8); 积压 consumer lag %lld 条 messages\n",
