@@ -6,8 +6,11 @@
 # its env file. Helpers:
 #   it_init NAME          set up topics prefix, database, work dir; trap cleanup
 #   it_topics N           create the five topics with N partitions
-#   it_gen ARGS...        jiceng-gen into $W/gen
+#   it_gen ARGS...        jiceng-gen into $W/gen; sets LINES, MALFORMED and DELIVERED (the
+#                         lines a produce of the whole file must deliver)
 #   it_produce FILE       jiceng-produce FILE to the test's topics
+#   it_produce_workload [LOG]  produce $W/gen/events.ndjson: exit 1 (the malformed lines),
+#                         exactly DELIVERED delivered, MALFORMED rejected, none undelivered
 #   it_aggregate ARGS...  jiceng-aggregate on the test's topics and database ("${AGGREGATE[@]}"
 #                         for the command itself, to run it in the background)
 #   it_sql SQL            run SQL on the test's database, print tuples unaligned
@@ -65,10 +68,21 @@ it_topics() {
 
 it_gen() {
     "$JC_BUILD/producers/gen/jiceng-gen" --out "$W/gen" "$@" >/dev/null
+    LINES=$(wc -l <"$W/gen/events.ndjson")
+    MALFORMED=$(($(wc -l <"$W/gen/expected/rejects.csv") - 1))
+    DELIVERED=$((LINES - MALFORMED))
 }
 
 it_produce() {
     "$JC_BUILD/producers/jiceng-produce" --topic-prefix "$PREFIX" --rejects "$W/produce-rejects.ndjson" "$@"
+}
+
+it_produce_workload() {
+    local log=${1:-$W/produce.log} rc=0
+    it_produce "$W/gen/events.ndjson" 2>"$log" || rc=$?
+    [[ $rc == 1 ]] || it_fail "jiceng-produce exit $rc, expected 1 (malformed lines): $(tail -3 "$log")"
+    grep -q "delivered $DELIVERED, rejected $MALFORMED, undelivered 0" "$log" \
+        || it_fail "produce summary: $(tail -1 "$log"), expected $DELIVERED delivered, $MALFORMED rejected"
 }
 
 # it_aggregate ARGS...: run the consumer; "${AGGREGATE[@]}" ARGS... & to run it in the

@@ -5,11 +5,7 @@ source "$(dirname "$0")/lib.sh"
 it_init crash
 it_topics 12
 it_gen --events 220000 --seed 23
-lines=$(wc -l <"$W/gen/events.ndjson")
-malformed=$(($(wc -l <"$W/gen/expected/rejects.csv") - 1))
-delivered=$((lines - malformed))
-it_produce "$W/gen/events.ndjson" 2>"$W/produce.log" || true
-grep -q "delivered $delivered," "$W/produce.log" || it_fail "produce: $(tail -1 "$W/produce.log")"
+it_produce_workload
 progress() { it_sql "select coalesce(sum(next_offset), 0) from jiceng.consumer_progress" 2>/dev/null || echo 0; }
 mid_run=0 last=0
 for kill in 1 2 3 4 5; do
@@ -23,12 +19,12 @@ for kill in 1 2 3 4 5; do
     kill -KILL "$pid" 2>/dev/null || it_fail "consumer $kill exited before it was killed"
     wait "$pid" 2>/dev/null || true
     now=$(progress)
-    echo "  kill $kill: stored offsets at $now of $delivered"
-    (( now > last && now < delivered )) && mid_run=$((mid_run + 1))
+    echo "  kill $kill: stored offsets at $now of $DELIVERED"
+    (( now > last && now < DELIVERED )) && mid_run=$((mid_run + 1))
     last=$now
 done
 (( mid_run >= 3 )) || it_fail "only $mid_run kills landed mid-run with progress; the test proves too little"
 it_aggregate --until-caught-up -X session.timeout.ms=3000 2>>"$W/aggregate.log" || it_fail "final run failed: $(tail -3 "$W/aggregate.log")"
-(( $(progress) == delivered )) || it_fail "stored offsets add up to $(progress), expected $delivered"
+(( $(progress) == DELIVERED )) || it_fail "stored offsets add up to $(progress), expected $DELIVERED"
 it_expect_truth "$W/gen"
 echo "PASS: 5 kills ($mid_run mid-run), exact result"

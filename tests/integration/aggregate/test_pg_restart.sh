@@ -5,11 +5,7 @@ source "$(dirname "$0")/lib.sh"
 it_init pgrestart
 it_topics 12
 it_gen --events 150000 --seed 41
-lines=$(wc -l <"$W/gen/events.ndjson")
-malformed=$(($(wc -l <"$W/gen/expected/rejects.csv") - 1))
-delivered=$((lines - malformed))
-it_produce "$W/gen/events.ndjson" 2>"$W/produce.log" || true
-grep -q "delivered $delivered," "$W/produce.log" || it_fail "produce: $(tail -1 "$W/produce.log")"
+it_produce_workload
 "${AGGREGATE[@]}" --batch-events 1000 --batch-ms 20 -X session.timeout.ms=3000 \
     -X heartbeat.interval.ms=500 2>"$W/aggregate.log" &
 pid=$!
@@ -21,7 +17,7 @@ done
 runuser -u postgres -- "$JICENG_PG_BIN/pg_ctl" -D "$JICENG_STATE/pg/data" -l "$JICENG_STATE/pg/postgres.log" \
     -m fast -w restart >/dev/null
 echo "  PostgreSQL restarted"
-it_wait_consumed "$delivered" 180
+it_wait_consumed "$DELIVERED" 180
 kill -TERM "$pid"
 rc=0; wait "$pid" || rc=$?
 [[ $rc == 0 ]] || it_fail "exit $rc after SIGTERM: $(tail -2 "$W/aggregate.log")"
