@@ -23,6 +23,10 @@ extern "C" {
 /** Now, as UTC epoch milliseconds. */
 JC_API int64_t jc_now_ms(void);
 
+/** A monotonic clock in milliseconds (arbitrary origin), for durations, deadlines and rates:
+ *  never moves backwards when the wall clock is set. */
+JC_API int64_t jc_mono_ms(void);
+
 /** The local (Asia/Shanghai) date of an instant, as days since 1970-01-01. */
 JC_API int32_t jc_local_day(int64_t epoch_ms);
 
