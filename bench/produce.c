@@ -24,9 +24,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "cli.h"
 #include "jiceng/admin.h"
 #include "jiceng/codec.h"
-#include "jiceng/config.h"
 #include "jiceng/ingest.h"
 #include "jiceng/jtime.h"
 #include "jiceng/ndjson.h"

@@ -1,6 +1,6 @@
 /*
  * bench/replay: events per second through jiceng-aggregate's consumer, end to end, against
- * the limit (Kafka read + decode) and a hand-written baseline (one upsert per event).
+ * the limit (Kafka read + decode) and a baseline (one upsert per event).
  *
  * The topics under --topic-prefix must already hold the events (bench/replay.sh produces
  * them) and the database must be empty. One run measures, in this order:
@@ -15,7 +15,8 @@
  *      what librdkafka's prefetch alone holds with the same settings;
  *   3. the baseline: a plain consumer that, for each of --baseline-events events, decodes,
  *      validates and runs ONE prepared INSERT ... ON CONFLICT DO UPDATE into a copy of the
- *      event type's daily table (schema bench_baseline, dropped afterwards), in autocommit
+ *      event type's daily table (schema bench_baseline, dropped afterwards; the row and the
+ *      statement derived from the aggregate description as the consumer's are), in autocommit
  *      mode, taking each type in its share of the topics (the rest is read and skipped);
  *      timed from its first message to its last upsert (steady state, which favours it).
  * The load average is printed around each phase, since broker, database and benchmark share
@@ -23,7 +24,6 @@
  *
  * usage: bench-replay --topic-prefix PREFIX --conninfo STR [--baseline-events N] ...
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +37,11 @@
 #include <malloc.h>
 #endif
 
+#include "jiceng/aggregates.h"
 #include "jiceng/aggregator.h"
 #include "jiceng/buf.h"
 #include "jiceng/codec.h"
-#include "jiceng/config.h"
-#include "jiceng/fields.h"
+#include "cli.h"
 #include "jiceng/jtime.h"
 #include "jiceng/validate.h"
 
@@ -284,7 +284,7 @@ static int run_end_to_end(const struct opts *o, struct rate *r, jc_aggregator_st
     jc_aggregator_config_t c = {
         .bootstrap = NULL, .group_id = o->group, .conninfo = o->conninfo,
         .topic_prefix = o->prefix, .batch_max_events = (int)o->batch_events,
-        .batch_max_ms = (int)o->batch_ms, .exit_when_caught_up = 1, .progress = 0,
+        .batch_max_ms = (int)o->batch_ms, .exit_when_caught_up = 1,
         .kafka_properties = o->props,
     };
     for (const char *const *p = o->props; p[0] != NULL; p += 2)
@@ -380,109 +380,19 @@ static int run_limit(const struct opts *o, const struct backlog *b, struct rate 
 
 /* ---- 3. the baseline: one upsert per event, autocommit ------------------------------- */
 
-/* A daily table of the baseline: key columns (county_code, day, then dims named as the event
- * fields they come from) and sum columns, as in schemas/sql/001_core.sql. */
-struct base_table {
-    const char *name;
-    int ndims;
-    const char *dims[2];
-    int nsums;
-    const char *sums[10];
-};
+/* The baseline writes copies of the sum tables of the aggregate description
+ * (jiceng/aggregates.h), one statement per event and table, each event's row computed as the
+ * consumer's fold computes it (jc_agg_event_row) and the statement derived as its flush's is
+ * (jc_agg_upsert_sql, one row instead of arrays); distinct tables are not written. */
 
-static const struct base_table base_tables[JC_EVENT_TYPE_COUNT] = {
-    [JC_VISIT] = {"visits_daily", 1, {"cadre_level"}, 7,
-                  {"visits", "households_visited", "people_met", "deeds_done", "problems_solved",
-                   "overnight_stays", "hours_on_site"}},
-    [JC_PETITION] = {"petitions_daily", 1, {"channel"}, 10,
-                     {"received", "people_received", "resolved", "resolution_seconds",
-                      "resolved_within_1d", "resolved_within_7d", "resolved_within_30d",
-                      "followed_up", "followups_answered", "satisfied"}},
-    [JC_DISASTER_RESPONSE] = {"disaster_responses_daily", 1, {"hazard"}, 8,
-                              {"responses", "responders", "party_member_responders",
-                               "people_evacuated", "people_rescued", "deaths", "injured",
-                               "households_assisted"}},
-    [JC_TRAINING_COMPLETION] = {"trainings_daily", 2, {"trainee_role", "training_base"}, 4,
-                                {"completions", "hours", "passed", "from_poor_village"}},
-};
+/* The text of one number parameter. */
+typedef char param_t[32];
+#define MAX_PARAMS (2 + JC_AGG_MAX_DIMS + JC_AGG_MAX_COLUMNS)
 
-static void visit_sums(const jc_visit_t *v, int64_t *s)
+static const char *number(param_t p, int64_t v)
 {
-    int64_t x[] = {1, v->households_visited, v->people_met, v->deeds_done, v->problems_solved,
-                   v->stayed_overnight, v->hours_on_site};
-    memcpy(s, x, sizeof x);
-}
-
-static void petition_sums(const jc_event_t *ev, int64_t *s)
-{
-    const jc_petition_t *p = &ev->u.petition;
-    int64_t secs = (ev->occurred_at - p->received_at.ms) / 1000;
-    memset(s, 0, 10 * sizeof *s);
-    if (p->stage == JC_STAGE_RECEIVED) {
-        s[0] = 1;
-        s[1] = p->people;
-    } else if (p->stage == JC_STAGE_RESOLVED) {
-        int64_t x[] = {1, secs, secs <= 86400, secs <= 7 * 86400, secs <= 30 * 86400};
-        memcpy(s + 2, x, sizeof x);
-    } else {
-        s[7] = 1;
-        s[8] = p->satisfied != JC_NULL;
-        s[9] = p->satisfied == 1;
-    }
-}
-
-static void disaster_sums(const jc_disaster_response_t *d, int64_t *s)
-{
-    int64_t x[] = {1, d->responders, d->party_member_responders, d->people_evacuated,
-                   d->people_rescued, d->deaths, d->injured, d->households_assisted};
-    memcpy(s, x, sizeof x);
-}
-
-static void training_sums(const jc_training_completion_t *t, int64_t *s)
-{
-    int64_t x[] = {1, t->hours, t->passed, t->from_poor_village};
-    memcpy(s, x, sizeof x);
-}
-
-static void event_sums(const jc_event_t *ev, int64_t s[10])
-{
-    switch (ev->type) {
-    case JC_VISIT: visit_sums(&ev->u.visit, s); break;
-    case JC_PETITION: petition_sums(ev, s); break;
-    case JC_DISASTER_RESPONSE: disaster_sums(&ev->u.disaster_response, s); break;
-    default: training_sums(&ev->u.training_completion, s); break;
-    }
-}
-
-static int append(jc_buf_t *b, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    return n >= 0 && (size_t)n < sizeof tmp && jc_buf_append_str(b, tmp) == JC_OK ? 0 : -1;
-}
-
-/* INSERT ... VALUES ($1 county, $2 day, dims..., sums...) ON CONFLICT DO UPDATE adding. */
-static int upsert_sql(const struct base_table *t, jc_buf_t *sql)
-{
-    int rc = append(sql, "insert into " BASE_SCHEMA ".%s as t (county_code, day", t->name);
-    for (int i = 0; i < t->ndims; i++)
-        rc |= append(sql, ", %s", t->dims[i]);
-    for (int i = 0; i < t->nsums; i++)
-        rc |= append(sql, ", %s", t->sums[i]);
-    rc |= append(sql, ") values ($1::int, $2::date");
-    for (int i = 0; i < t->ndims + t->nsums; i++)
-        rc |= append(sql, ", $%d", i + 3);
-    rc |= append(sql, ") on conflict (county_code, day");
-    for (int i = 0; i < t->ndims; i++)
-        rc |= append(sql, ", %s", t->dims[i]);
-    rc |= append(sql, ") do update set ");
-    for (int i = 0; i < t->nsums; i++)
-        rc |= append(sql, "%s%s = t.%s + excluded.%s", i ? ", " : "", t->sums[i], t->sums[i],
-                     t->sums[i]);
-    return rc;
+    snprintf(p, sizeof(param_t), "%lld", (long long)v);
+    return p;
 }
 
 static int pg_ok(PGresult *r, const char *what)
@@ -496,22 +406,27 @@ static int pg_ok(PGresult *r, const char *what)
     return ok ? 0 : -1;
 }
 
-/* The scratch schema with empty copies of the daily tables, and one prepared statement each. */
+/* The scratch schema with empty copies of the sum tables, and one prepared statement each
+ * ("upsert<i>", i its index in jc_aggregates()). */
 static int prepare_baseline(PGconn *pg)
 {
+    size_t n;
+    const jc_aggregate_t *all = jc_aggregates(&n);
     if (pg_ok(PQexec(pg, "drop schema if exists " BASE_SCHEMA " cascade; create schema " BASE_SCHEMA),
               "creating " BASE_SCHEMA) != 0)
         return -1;
-    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++) {
-        const struct base_table *bt = &base_tables[t];
+    for (size_t t = 0; t < n; t++) {
+        if (all[t].kind != JC_AGG_SUMS)
+            continue;
         jc_buf_t sql = {0};
-        char name[16];
-        int rc = append(&sql, "create table " BASE_SCHEMA ".%s (like jiceng.%s including all)",
-                        bt->name, bt->name);
-        rc = rc == 0 ? pg_ok(PQexec(pg, (const char *)sql.data), "creating a baseline table") : rc;
-        jc_buf_reset(&sql);
-        snprintf(name, sizeof name, "upsert%d", t);
-        if (rc == 0 && upsert_sql(bt, &sql) == 0)
+        char create[256], name[32];
+        snprintf(create, sizeof create, "create table " BASE_SCHEMA ".%s (like jiceng.%s including all)",
+                 all[t].table, all[t].table);
+        snprintf(name, sizeof name, "upsert%zu", t);
+        int rc = pg_ok(PQexec(pg, create), "creating a baseline table");
+        if (rc == 0 && jc_agg_upsert_sql(&all[t], BASE_SCHEMA, JC_AGG_ROWS_ONE, &sql) != JC_OK)
+            rc = -1;
+        if (rc == 0)
             rc = pg_ok(PQprepare(pg, name, (const char *)sql.data, 0, NULL), "preparing");
         jc_buf_free(&sql);
         if (rc != 0)
@@ -520,30 +435,39 @@ static int prepare_baseline(PGconn *pg)
     return 0;
 }
 
-/* One upsert of ev into its table (autocommit: its own transaction). */
+/* One upsert of ev's row into sum table t (autocommit: its own transaction). */
+static int upsert_row(PGconn *pg, size_t t, const jc_aggregate_t *a, const jc_event_t *ev)
+{
+    jc_agg_row_t row;
+    param_t text[MAX_PARAMS];
+    const char *v[MAX_PARAMS];
+    char name[32];
+    int n = 0;
+    if (jc_agg_event_row(a, ev, &row) != JC_OK)
+        return -1;
+    v[n] = number(text[n], row.county);
+    n++;
+    jc_day_format(row.day, text[n], sizeof text[0]);
+    v[n] = text[n];
+    n++;
+    for (int d = 0; d < a->ndims; d++)
+        v[n++] = jc_agg_dim_symbol(a, d, row.dim[d]);
+    for (int c = 0; c < a->ncolumns; c++, n++)
+        v[n] = number(text[n], row.value[c]);
+    snprintf(name, sizeof name, "upsert%zu", t);
+    return pg_ok(PQexecPrepared(pg, name, n, v, NULL, NULL, 0), "baseline upsert");
+}
+
+/* Upsert ev into every sum table of its type. */
 static int upsert_event(PGconn *pg, const jc_event_t *ev)
 {
-    const struct base_table *t = &base_tables[ev->type];
-    char text[14][48], name[16];
-    const char *v[14];
-    int64_t s[10];
-    int n = 0;
-    snprintf(text[n++], sizeof text[0], "%d", (int)ev->county_code);
-    jc_day_format(jc_local_day(ev->occurred_at), text[n++], sizeof text[0]);
-    for (int d = 0; d < t->ndims; d++) {
-        const jc_field_t *f = jc_event_field(ev->type, t->dims[d]);
-        int32_t idx = f != NULL ? *(const int32_t *)jc_field_cptr(ev, f) : -1;
-        if (idx < 0 || idx >= f->nsymbols)
-            return -1; /* validated before: cannot happen */
-        snprintf(text[n++], sizeof text[0], "%s", f->symbols[idx]);
-    }
-    event_sums(ev, s);
-    for (int i = 0; i < t->nsums; i++)
-        snprintf(text[n++], sizeof text[0], "%lld", (long long)s[i]);
-    for (int i = 0; i < n; i++)
-        v[i] = text[i];
-    snprintf(name, sizeof name, "upsert%d", (int)ev->type);
-    return pg_ok(PQexecPrepared(pg, name, n, v, NULL, NULL, 0), "baseline upsert");
+    size_t n;
+    const jc_aggregate_t *all = jc_aggregates(&n);
+    int rc = 0;
+    for (size_t t = 0; t < n && rc == 0; t++)
+        if (all[t].type == ev->type && all[t].kind == JC_AGG_SUMS)
+            rc = upsert_row(pg, t, &all[t], ev);
+    return rc;
 }
 
 /* Upsert events until each type has its share of want (the topics' mix); events of a type
@@ -578,14 +502,26 @@ static int consume_upsert(rd_kafka_t *rk, PGconn *pg, const uint64_t quota[JC_EV
     return rc;
 }
 
-/* The event counters of the baseline's tables add up to the events upserted. */
+/* The event counters of the baseline's tables (their JC_AGG_ONE columns: each event counts
+ * once in its type's table, e.g. received + resolved + followed_up) add up to the events. */
 static int check_baseline(PGconn *pg, uint64_t want)
 {
-    PGresult *r = PQexec(pg,
-        "select (select coalesce(sum(visits), 0) from " BASE_SCHEMA ".visits_daily) + "
-        "(select coalesce(sum(received + resolved + followed_up), 0) from " BASE_SCHEMA ".petitions_daily) + "
-        "(select coalesce(sum(responses), 0) from " BASE_SCHEMA ".disaster_responses_daily) + "
-        "(select coalesce(sum(completions), 0) from " BASE_SCHEMA ".trainings_daily)");
+    size_t n;
+    const jc_aggregate_t *all = jc_aggregates(&n);
+    jc_buf_t sql = {0};
+    char part[256];
+    int rc = jc_buf_append_str(&sql, "select 0") == JC_OK ? 0 : -1;
+    for (size_t t = 0; t < n && rc == 0; t++) {
+        for (int c = 0; all[t].kind == JC_AGG_SUMS && c < all[t].ncolumns && rc == 0; c++) {
+            if (all[t].columns[c].op != JC_AGG_ONE)
+                continue;
+            snprintf(part, sizeof part, " + (select coalesce(sum(%s), 0) from " BASE_SCHEMA ".%s)",
+                     all[t].columns[c].name, all[t].table);
+            rc = jc_buf_append_str(&sql, part) == JC_OK ? 0 : -1;
+        }
+    }
+    PGresult *r = rc == 0 ? PQexec(pg, (const char *)sql.data) : NULL;
+    jc_buf_free(&sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         return pg_ok(r, "checking the baseline");
     unsigned long long got = strtoull(PQgetvalue(r, 0, 0), NULL, 10);

@@ -15,6 +15,12 @@
 # environment: JC_BUILD (build directory, default build/ of the checkout), JICENG_STATE
 # (default .jiceng/ of the checkout), JC_BENCH_WRAP (a command to run bench-replay under, e.g.
 # "perf record -g -o /tmp/replay.perf.data --"), JC_BENCH_ARGS (more bench-replay options).
+#
+# Comparing two builds (before/after a change): JC_COMPARE=OTHER_BUILD_DIR JC_RUNS=3 runs, on
+# one prepared backlog per size, JC_RUNS rounds of bench-replay alternating JC_BUILD and
+# JC_COMPARE (each into a fresh database, each checked against the ground truth), then prints
+# each build's end-to-end events/s: every run, the median and the spread (max-min)/median.
+# JC_RUNS alone repeats JC_BUILD's run on the same backlog.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -82,19 +88,43 @@ prepare() {
     grep -q "undelivered 0" "$W/produce.log" && ((rc <= 1)) \
         || { echo "jiceng-produce failed (exit $rc): $(tail -3 "$W/produce.log")" >&2; return 1; }
     echo "  produced in $((SECONDS - t0)) s: $(tail -1 "$W/produce.log")"
-    superuser -c "create database $DB owner jiceng" >/dev/null || return 1
+}
+
+# one_run BUILD: bench-replay of BUILD into a fresh database, then the truth check; the
+# end-to-end rate is appended to $W/rates.<label>
+one_run() {
+    local build=$1 label=$2 rc=0
+    superuser -c "drop database if exists $DB with (force)" -c "create database $DB owner jiceng" \
+        >/dev/null || return 1
+    echo "-- run of $label ($build)"
+    others "before"
+    # shellcheck disable=SC2086
+    ${JC_BENCH_WRAP:-} "$build/bench/bench-replay" --topic-prefix "$PREFIX" --conninfo "$CONNINFO" \
+        --group "bench-replay-$$-$RANDOM" ${JC_BENCH_ARGS:-} | tee "$W/run.out" || rc=$?
+    others "after"
+    awk '/^1\. end to end/ { f = 1 } f && /events\/s$/ { print $(NF-1); exit }' "$W/run.out" >>"$W/rates.$label"
+    echo "correctness: aggregate tables against the generator's ground truth"
+    expect_truth "$W/gen" || rc=1
+    return $rc
+}
+
+# summary LABEL: the runs, their median and spread
+summary() {
+    sort -n "$W/rates.$1" | awk -v l="$1" '{ v[NR] = $1; s = s " " $1 }
+        END { if (NR == 0) exit; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+              printf "  %-10s runs:%s  median %.0f events/s  spread %.1f%%\n", l, s, m, 100 * (v[NR] - v[1]) / m }'
 }
 
 run_size() {
-    local n=$1 rc=0
+    local n=$1 rc=0 r
     prepare "$n" || { cleanup; return 1; }
-    others "before"
-    # shellcheck disable=SC2086
-    ${JC_BENCH_WRAP:-} "$JC_BUILD/bench/bench-replay" --topic-prefix "$PREFIX" --conninfo "$CONNINFO" \
-        ${JC_BENCH_ARGS:-} || rc=$?
-    others "after"
-    echo "correctness: aggregate tables against the generator's ground truth"
-    expect_truth "$W/gen" || rc=1
+    for ((r = 1; r <= ${JC_RUNS:-1}; r++)); do
+        one_run "$JC_BUILD" A || rc=1
+        if [[ -n ${JC_COMPARE:-} ]]; then one_run "$JC_COMPARE" B || rc=1; fi
+    done
+    echo "== $n events, end to end (A = $JC_BUILD${JC_COMPARE:+, B = $JC_COMPARE}):"
+    summary A
+    if [[ -n ${JC_COMPARE:-} ]]; then summary B; fi
     cleanup
     return $rc
 }

@@ -5,24 +5,24 @@
  * Run any number of instances with the same group id: Kafka shares the partitions among them,
  * PostgreSQL keeps every partition's offset, and each batch lands exactly once. SIGTERM or
  * SIGINT flushes the open batch and leaves the group; the exit status is then 0.
+ *
+ * The library prints nothing: its log lines come to jc_cli_log (stderr, info and above), and
+ * its periodic stats snapshot drives the progress line, shown when stderr is a terminal.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "cli.h"
 #include "jiceng/aggregator.h"
-#include "jiceng/config.h"
 #include "jiceng/migrate.h"
-
-enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const jc_option_t options[] = {
     {"kafka.bootstrap.servers", "bootstrap", "JICENG_KAFKA_BOOTSTRAP", NULL, "LIST",
      "Kafka bootstrap servers"},
     {"pg.conninfo", "conninfo", "JICENG_PG_CONNINFO", NULL, "STR",
      "libpq conninfo or URI of the aggregate database (PG* variables apply)"},
-    {"group.id", "group", "JICENG_GROUP_ID", "jiceng-aggregate", "NAME",
+    {"group.id", "group", "JICENG_GROUP_ID", JC_AGGREGATOR_GROUP, "NAME",
      "consumer group; PostgreSQL keeps its offsets per group"},
     {"jiceng.topic.prefix", "topic-prefix", "JICENG_TOPIC_PREFIX", "", "PREFIX",
      "prepended to the topic names (jiceng.visits, ...)"},
@@ -57,9 +57,20 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+/* The progress line, from the aggregator's stats snapshots. */
+static void show_progress(void *opaque, const jc_aggregator_stats_t *s)
+{
+    jc_progress_t *p = opaque;
+    jc_progress_show(p, "consumed %llu (%.0f/s), applied %llu, duplicates %llu, rejected %llu, "
+                     "partitions %llu", (unsigned long long)s->consumed,
+                     jc_progress_rate(p, s->consumed), (unsigned long long)s->applied,
+                     (unsigned long long)s->duplicates, (unsigned long long)s->rejected,
+                     (unsigned long long)s->partitions);
+}
+
 static jc_status_t read_config(const jc_config_t *cfg, jc_aggregator_config_t *c, jc_error_t *err)
 {
-    long events, ms, days;
+    long events = 0, ms = 0, days = 0;
     bool until = false;
     jc_status_t st = jc_config_get_long(cfg, "batch.max.events", 1, 10000000, &events, err);
     if (st == JC_OK)
@@ -77,7 +88,6 @@ static jc_status_t read_config(const jc_config_t *cfg, jc_aggregator_config_t *c
     c->batch_max_ms = (int)ms;
     c->ledger_retention_days = (int)days;
     c->exit_when_caught_up = until;
-    c->progress = isatty(STDERR_FILENO);
     c->kafka_properties = jc_config_client_properties(cfg);
     if (st == JC_OK && (c->bootstrap == NULL || *c->bootstrap == '\0'))
         st = jc_error_set(err, JC_ERR_INVALID_ARG, "no Kafka bootstrap servers: use --bootstrap, "
@@ -85,17 +95,17 @@ static jc_status_t read_config(const jc_config_t *cfg, jc_aggregator_config_t *c
     return st;
 }
 
-static int run_migrate(const char *conninfo)
+static jc_exit_t run_migrate(const char *conninfo)
 {
     PGconn *c = PQconnectdb(conninfo ? conninfo : "");
     jc_error_t err;
-    int applied = 0, rc = 0;
+    int applied = 0;
+    jc_exit_t rc = JC_EXIT_OK;
     if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "jiceng-aggregate: postgres: %s", PQerrorMessage(c));
-        rc = EXIT_FAILED;
+        fprintf(stderr, "%s: postgres: %s", program.name, PQerrorMessage(c));
+        rc = JC_EXIT_FAILURE;
     } else if (jc_migrate(c, &applied, &err) != JC_OK) {
-        fprintf(stderr, "jiceng-aggregate: %s\n", err.message);
-        rc = EXIT_FAILED;
+        rc = jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s", err.message);
     } else {
         printf("migrations: %d applied now, %d built in\n", applied, jc_migrations_builtin());
     }
@@ -103,8 +113,39 @@ static int run_migrate(const char *conninfo)
     return rc;
 }
 
-static int run_daemon(const jc_aggregator_config_t *c)
+static void summary(const jc_aggregator_stats_t *s)
 {
+    fprintf(stderr, "%s: consumed %llu, applied %llu, duplicates %llu, rejected %llu, "
+            "batches %llu, fenced %llu, postgres retries %llu, dedup ids %llu (%llu bytes)\n",
+            program.name, (unsigned long long)s->consumed, (unsigned long long)s->applied,
+            (unsigned long long)s->duplicates, (unsigned long long)s->rejected,
+            (unsigned long long)s->batches, (unsigned long long)s->fenced,
+            (unsigned long long)s->pg_retries, (unsigned long long)s->dedup_ids,
+            (unsigned long long)s->dedup_bytes);
+}
+
+/* Whether librdkafka's debug contexts are on (-X debug=...): then debug lines are wanted. */
+static bool kafka_debug(const char *const *props)
+{
+    bool on = false;
+    for (; props[0] != NULL; props += 2)
+        if (strcmp(props[0], "debug") == 0)
+            on = props[1][0] != '\0';
+    return on;
+}
+
+static jc_exit_t run_daemon(jc_aggregator_config_t *c)
+{
+    jc_progress_t progress;
+    jc_progress_init(&progress, program.name);
+    jc_cli_log_t sink = {.name = program.name, .progress = &progress,
+                         .min = kafka_debug(c->kafka_properties) ? JC_LOG_DEBUG : JC_LOG_INFO};
+    c->log = jc_cli_log;
+    c->log_opaque = &sink;
+    if (jc_progress_enabled(&progress)) {
+        c->on_stats = show_progress;
+        c->stats_opaque = &progress;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -112,23 +153,15 @@ static int run_daemon(const jc_aggregator_config_t *c)
     sigaction(SIGINT, &sa, NULL);
     jc_error_t err;
     jc_aggregator_t *a = jc_aggregator_new(c, &err);
-    if (a == NULL) {
-        fprintf(stderr, "jiceng-aggregate: %s\n", err.message);
-        return EXIT_FAILED;
-    }
+    if (a == NULL)
+        return jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s", err.message);
     jc_status_t st = jc_aggregator_run(a, &stop_requested, &err);
-    const jc_aggregator_stats_t *s = jc_aggregator_stats(a);
-    fprintf(stderr, "jiceng-aggregate: consumed %llu, applied %llu, duplicates %llu, rejected %llu, "
-            "batches %llu, fenced %llu, postgres retries %llu, dedup ids %llu (%llu bytes)\n",
-            (unsigned long long)s->consumed, (unsigned long long)s->applied,
-            (unsigned long long)s->duplicates, (unsigned long long)s->rejected,
-            (unsigned long long)s->batches, (unsigned long long)s->fenced,
-            (unsigned long long)s->pg_retries, (unsigned long long)s->dedup_ids,
-            (unsigned long long)s->dedup_bytes);
+    jc_progress_end(&progress);
+    summary(jc_aggregator_stats(a));
     if (st != JC_OK)
-        fprintf(stderr, "jiceng-aggregate: %s (%s)\n", err.message, jc_status_name(st));
+        jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s (%s)", err.message, jc_status_name(st));
     jc_aggregator_free(a);
-    return st == JC_OK ? 0 : EXIT_FAILED;
+    return st == JC_OK ? JC_EXIT_OK : JC_EXIT_FAILURE;
 }
 
 int main(int argc, char **argv)
@@ -142,17 +175,15 @@ int main(int argc, char **argv)
     jc_aggregator_config_t c;
     jc_error_t err;
     int migrate_only = n == 1 && strcmp(operands[0], "migrate") == 0;
-    if (n > 1 || (n == 1 && !migrate_only)) {
-        fprintf(stderr, "jiceng-aggregate: unexpected operand '%s' (only `migrate`)\n", operands[n - 1]);
-        rc = EXIT_USAGE;
-    } else if (migrate_only) {
+    if (n > 1 || (n == 1 && !migrate_only))
+        rc = jc_cli_fail(program.name, JC_EXIT_USAGE, "unexpected operand '%s' (only `migrate`)",
+                         operands[n - 1]);
+    else if (migrate_only)
         rc = run_migrate(jc_config_get(cfg, "pg.conninfo"));
-    } else if (read_config(cfg, &c, &err) != JC_OK) {
-        fprintf(stderr, "jiceng-aggregate: %s\n", err.message);
-        rc = EXIT_USAGE;
-    } else {
+    else if (read_config(cfg, &c, &err) != JC_OK)
+        rc = jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
+    else
         rc = run_daemon(&c);
-    }
     jc_config_free(cfg);
     return rc;
 }

@@ -22,6 +22,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "jiceng/event.h"
+#include "jiceng/jtime.h"
 #include "kafkautil.h"
 
 struct jc_admin {
@@ -270,13 +271,6 @@ static jc_status_t create_missing(jc_admin_t *a, const jc_topic_settings_t *set,
     return st;
 }
 
-static double monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static bool all_exist(const jc_topic_state_t s[JC_TOPIC_COUNT])
 {
     for (int i = 0; i < JC_TOPIC_COUNT; i++)
@@ -290,7 +284,7 @@ static bool all_exist(const jc_topic_state_t s[JC_TOPIC_COUNT])
 static jc_status_t await_topics(jc_admin_t *a, jc_topic_state_t s[JC_TOPIC_COUNT],
                                 jc_error_t *err)
 {
-    double deadline = monotonic_ms() + a->timeout_ms;
+    int64_t deadline = jc_mono_ms() + a->timeout_ms;
     for (;;) {
         jc_status_t st = JC_OK;
         bool ready = true, one_ready;
@@ -300,7 +294,7 @@ static jc_status_t await_topics(jc_admin_t *a, jc_topic_state_t s[JC_TOPIC_COUNT
         }
         if (st != JC_OK || (ready && all_exist(s)))
             return st;
-        if (monotonic_ms() > deadline)
+        if (jc_mono_ms() > deadline)
             return jc_error_set(err, JC_ERR_TIMEOUT, "created topics not ready (in the "
                                 "metadata, with partition leaders) within %d ms",
                                 a->timeout_ms);

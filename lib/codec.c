@@ -111,9 +111,12 @@ struct cursor {
     jc_error_t *err;
 };
 
+/* The zigzag varint at the cursor into *out (0 when it fails: the caller's value is always
+ * defined, whatever status jc_error_set hands back). */
 static jc_status_t scan_varint(struct cursor *c, int64_t *out)
 {
     uint64_t v = 0;
+    *out = 0;
     for (int i = 0; i < 10; i++) {
         if (c->p == c->end)
             return jc_error_set(c->err, JC_ERR_TRUNCATED, "%s: message ends inside a number", c->field);

@@ -9,7 +9,9 @@
  */
 #include "jiceng/health.h"
 
+#include "jiceng/jtime.h"
 #include "kafkautil.h"
+#include "pgexec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,18 +22,11 @@
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static void make_probe(char *buf, size_t len)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(buf, len, "jiceng-health pid=%ld t=%lld.%09ld", (long)getpid(),
+    snprintf(buf, len, "health probe pid=%ld t=%lld.%09ld", (long)getpid(),
              (long long)ts.tv_sec, ts.tv_nsec);
 }
 
@@ -64,7 +59,7 @@ static rd_kafka_t *new_client(rd_kafka_type_t type, const char *bootstrap, int t
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *const producer[] = {"bootstrap.servers", bootstrap, "message.timeout.ms", timeout,
                                     "acks", "all", "log_level", "2", NULL};
-    const char *const consumer[] = {"bootstrap.servers", bootstrap, "group.id", "jiceng-health",
+    const char *const consumer[] = {"bootstrap.servers", bootstrap, "group.id", JC_HEALTH_TOPIC,
                                     "enable.auto.commit", "false", "log_level", "2", NULL};
     /* log_level 2: the check reports failures itself */
     if (jc_kafka_conf_apply(conf, type == RD_KAFKA_PRODUCER ? producer : consumer, err) != JC_OK) {
@@ -177,9 +172,9 @@ static jc_status_t consume_probe(const char *bootstrap, const char *probe, int t
     jc_status_t st = JC_OK;
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
         st = jc_error_set(err, JC_ERR_KAFKA, "assign %s: %s", JC_HEALTH_TOPIC, rd_kafka_err2str(e));
-    double deadline = now_ms() + timeout_ms;
+    int64_t deadline = jc_mono_ms() + timeout_ms;
     int found = 0;
-    while (st == JC_OK && !found && now_ms() < deadline) {
+    while (st == JC_OK && !found && jc_mono_ms() < deadline) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         if (m == NULL)
             continue;
@@ -214,34 +209,24 @@ jc_status_t jc_health_kafka(const char *bootstrap, int timeout_ms, jc_health_rep
     report->offset = -1;
     if (bootstrap == NULL || *bootstrap == '\0' || timeout_ms <= 0)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_health_kafka: bootstrap and a positive timeout are required");
-    double t0 = now_ms();
+    int64_t t0 = jc_mono_ms();
     char probe[96];
     make_probe(probe, sizeof probe);
     jc_status_t st = produce_probe(bootstrap, probe, timeout_ms, report, err);
     if (st == JC_OK)
         st = consume_probe(bootstrap, probe, timeout_ms, report, err);
-    report->millis = now_ms() - t0;
+    report->millis = (double)(jc_mono_ms() - t0);
     return st;
 }
 
 /* ---- PostgreSQL ----------------------------------------------------------------------- */
 
-/* Run sql with up to one text parameter; on success *out holds the result (caller clears). */
+/* Run sql with up to one text parameter, named by its text in a message; on success *out (if
+ * not NULL) holds the result, which the caller clears. */
 static jc_status_t pg_exec(PGconn *c, const char *sql, const char *param, PGresult **out,
                            jc_error_t *err)
 {
-    PGresult *r = PQexecParams(c, sql, param ? 1 : 0, NULL, param ? &param : NULL, NULL, NULL, 0);
-    ExecStatusType s = PQresultStatus(r);
-    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-        jc_error_set(err, JC_ERR_PG, "postgres: %s: %s", sql, PQresultErrorMessage(r));
-        PQclear(r);
-        return JC_ERR_PG;
-    }
-    if (out != NULL)
-        *out = r;
-    else
-        PQclear(r);
-    return JC_OK;
+    return jc_pg_exec(c, sql, sql, param ? 1 : 0, param ? &param : NULL, out, NULL, err);
 }
 
 static jc_status_t pg_roundtrip(PGconn *c, jc_health_report_t *report, jc_error_t *err)
@@ -273,7 +258,7 @@ jc_status_t jc_health_pg(const char *conninfo, jc_health_report_t *report, jc_er
     memset(report, 0, sizeof *report);
     report->partition = -1;
     report->offset = -1;
-    double t0 = now_ms();
+    int64_t t0 = jc_mono_ms();
     PGconn *c = PQconnectdb(conninfo != NULL ? conninfo : "");
     jc_status_t st;
     if (PQstatus(c) != CONNECTION_OK)
@@ -281,6 +266,6 @@ jc_status_t jc_health_pg(const char *conninfo, jc_health_report_t *report, jc_er
     else
         st = pg_roundtrip(c, report, err);
     PQfinish(c);
-    report->millis = now_ms() - t0;
+    report->millis = (double)(jc_mono_ms() - t0);
     return st;
 }

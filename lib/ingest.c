@@ -9,15 +9,16 @@
  * holds at once, and once warm the pass allocates nothing per record. Delivery reports are
  * served every few records while reading and then until none is outstanding, which librdkafka
  * bounds by message.timeout.ms. Rejects are written with jansson, one object per line, and
- * flushed at once so that a crash loses none of them.
+ * flushed at once so that a crash loses none of them. Progress is not shown here: the caller's
+ * callback gets the counts at most every JC_INGEST_PROGRESS_MS, and once at the end.
  */
 #include "jiceng/ingest.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "jiceng/buf.h"
 #include "jiceng/codec.h"
@@ -25,8 +26,7 @@
 #include "jiceng/producer.h"
 #include "jiceng/validate.h"
 
-#define POLL_EVERY 64           /* records between serving delivery reports */
-#define PROGRESS_EVERY_MS 250.0 /* at most four progress lines a second */
+#define POLL_EVERY 64 /* records between serving delivery reports */
 
 /* A sent record awaiting its delivery report. */
 struct slot {
@@ -48,15 +48,8 @@ struct run {
     jc_producer_t *producer;
     jc_codec_t *codec; /* dry run */
     jc_buf_t encoded;  /* dry run */
-    double started, last_progress;
+    int64_t last_progress_ms;
 };
-
-static double monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* ---- the rejects file ---- */
 
@@ -180,21 +173,15 @@ static void on_delivery(void *opaque, jc_status_t status, int32_t partition, int
 
 /* ---- progress ---- */
 
-static void show_progress(struct run *r, bool final)
+static void report_progress(struct run *r, bool final)
 {
-    if (r->o->progress == NULL)
+    if (r->o->on_progress == NULL)
         return;
-    double now = monotonic_ms();
-    if (!final && now - r->last_progress < PROGRESS_EVERY_MS)
+    int64_t now = jc_mono_ms();
+    if (!final && now - r->last_progress_ms < JC_INGEST_PROGRESS_MS)
         return;
-    r->last_progress = now;
-    double secs = (now - r->started) / 1e3;
-    fprintf(r->o->progress, "\rread %llu (%.0f records/s), delivered %llu, rejected %llu   ",
-            (unsigned long long)r->c->read, secs > 0 ? (double)r->c->read / secs : 0.0,
-            (unsigned long long)r->c->delivered, (unsigned long long)r->c->rejected);
-    if (final)
-        fputc('\n', r->o->progress);
-    fflush(r->o->progress);
+    r->last_progress_ms = now;
+    r->o->on_progress(r->o->progress_opaque, r->c);
 }
 
 /* ---- records ---- */
@@ -254,7 +241,7 @@ static void handle_record(struct run *r, const char *source, const jc_record_t *
         send_record(r, source, rec, ev);
     if (r->producer != NULL && r->c->read % POLL_EVERY == 0)
         jc_producer_poll(r->producer, 0);
-    show_progress(r, false);
+    report_progress(r, false);
 }
 
 /* ---- inputs ---- */
@@ -302,8 +289,8 @@ static jc_status_t read_inputs(struct run *r, jc_error_t *err)
 static void drain(struct run *r)
 {
     while (jc_producer_outstanding(r->producer) > 0) {
-        jc_producer_flush(r->producer, (int)PROGRESS_EVERY_MS, NULL);
-        show_progress(r, false);
+        jc_producer_flush(r->producer, JC_INGEST_PROGRESS_MS, NULL);
+        report_progress(r, false);
     }
 }
 
@@ -330,7 +317,7 @@ static jc_status_t finish(struct run *r, jc_status_t st, jc_error_t *err)
     jc_codec_free(r->codec);
     jc_buf_free(&r->encoded);
     free_slots(r);
-    show_progress(r, true);
+    report_progress(r, true);
     if (r->rejects != NULL && fclose(r->rejects) != 0)
         write_failed(r, "close");
     if (st == JC_OK && r->write_status != JC_OK)
@@ -345,11 +332,12 @@ jc_status_t jc_ingest_run(const jc_ingest_opts_t *opts, jc_ingest_counts_t *coun
     if (counts == NULL)
         counts = &local;
     memset(counts, 0, sizeof *counts);
-    if (opts == NULL || (opts->ninputs > 0 && opts->inputs == NULL))
-        return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_ingest_run: no options");
-    struct run r = {.o = opts, .c = counts,
-                    .rejects_path = opts->rejects_path ? opts->rejects_path : JC_REJECTS_DEFAULT};
-    r.started = r.last_progress = monotonic_ms();
+    if (opts == NULL || (opts->ninputs > 0 && opts->inputs == NULL) ||
+        opts->rejects_path == NULL || *opts->rejects_path == '\0')
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_ingest_run: inputs and a rejects file "
+                            "are required");
+    struct run r = {.o = opts, .c = counts, .rejects_path = opts->rejects_path,
+                    .last_progress_ms = jc_mono_ms()};
     jc_status_t st = start(&r, err);
     if (st == JC_OK)
         st = read_inputs(&r, err);

@@ -46,14 +46,29 @@ jc_status_t jc_csv_each_row(const char *what, const void *data, size_t len, jc_c
 
 /* ---- PostgreSQL array literals (pgarray.c) ---- */
 
+#include <stdbool.h>
+
 #include "jiceng/buf.h"
 
-void jc_pgarray_begin(jc_buf_t *b);
-void jc_pgarray_int(jc_buf_t *b, int64_t v);
-void jc_pgarray_text(jc_buf_t *b, const char *s);
-void jc_pgarray_null(jc_buf_t *b);
-void jc_pgarray_hex(jc_buf_t *b, const void *data, size_t len); /* for decode(x, 'hex') */
-const char *jc_pgarray_end(jc_buf_t *b);
+/* An array literal being built. failed is sticky: once an append fails (out of memory, or the
+ * literal would pass limit bytes), every later append is skipped and jc_pgarray_end returns
+ * NULL, so a half-built array can never be sent as if it were whole. */
+typedef struct jc_pgarray {
+    jc_buf_t buf;
+    size_t limit; /* most bytes the literal may take; 0: as many as memory allows */
+    bool failed;
+} jc_pgarray_t;
+
+/* Start an empty literal, keeping the allocation (and limit) and clearing failed. */
+void jc_pgarray_begin(jc_pgarray_t *a);
+void jc_pgarray_int(jc_pgarray_t *a, int64_t v);
+void jc_pgarray_text(jc_pgarray_t *a, const char *s); /* always quoted, '"' and '\' escaped */
+void jc_pgarray_null(jc_pgarray_t *a);
+void jc_pgarray_hex(jc_pgarray_t *a, const void *data, size_t len); /* for decode(x, 'hex') */
+/* Close the literal: its text, or NULL if any append since begin failed. */
+const char *jc_pgarray_end(jc_pgarray_t *a) __attribute__((warn_unused_result));
+/* Release the allocation. */
+void jc_pgarray_free(jc_pgarray_t *a);
 
 /* ---- the catalog's parsed schemas, shared with the codec ---- */
 

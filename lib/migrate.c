@@ -4,8 +4,10 @@
  * One transaction: take a transaction-scoped advisory lock (so concurrent starters queue up),
  * make sure the bookkeeping table exists, read which versions are applied, run each missing
  * migration's SQL (a file may hold many statements: the simple query protocol runs them all)
- * and record it, then upsert the reference tables from the built-in reference data. Any error
- * rolls everything back.
+ * and record it, then upsert the reference tables from the built-in reference data. The
+ * aggregates' report views are generated from their description (lib/aggregate/aggsql.h):
+ * dropped before the migrations (which may then alter the tables), and, once the database is
+ * checked to have every described column, created again. Any error rolls everything back.
  */
 #include "jiceng/migrate.h"
 
@@ -13,25 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate/aggsql.h"
 #include "internal.h"
 #include "jiceng/buf.h"
 #include "jiceng/reference.h"
+#include "pgexec.h"
 
 #define MIGRATION_LOCK_KEY 0x6a696365 /* "jice" */
 
-static jc_status_t exec_ok(PGconn *c, const char *what, PGresult *r, jc_error_t *err)
+/* A file of many statements runs through the simple query protocol (PQexec), which
+ * PQexecParams does not allow; the check is the shared one. */
+static jc_status_t exec_script(PGconn *c, const char *what, const char *sql, jc_error_t *err)
 {
-    ExecStatusType s = PQresultStatus(r);
-    jc_status_t st = JC_OK;
-    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
-        st = jc_error_set(err, JC_ERR_PG, "migrate: %s: %s", what, PQerrorMessage(c));
-    PQclear(r);
-    return st;
-}
-
-static jc_status_t exec_sql(PGconn *c, const char *what, const char *sql, jc_error_t *err)
-{
-    return exec_ok(c, what, PQexec(c, sql), err);
+    return jc_pg_check(c, PQexec(c, sql), what, NULL, NULL, err);
 }
 
 static int migration_version(const char *name)
@@ -53,13 +49,11 @@ static int is_applied(PGconn *c, int version, int *applied, jc_error_t *err)
     char v[16];
     snprintf(v, sizeof v, "%d", version);
     const char *params[1] = {v};
-    PGresult *r = PQexecParams(c, "select 1 from jiceng.schema_migrations where version = $1", 1,
-                               NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        jc_error_set(err, JC_ERR_PG, "migrate: reading schema_migrations: %s", PQerrorMessage(c));
-        PQclear(r);
+    PGresult *r = NULL;
+    if (jc_pg_exec(c, "migrate: reading schema_migrations",
+                   "select 1 from jiceng.schema_migrations where version = $1", 1, params, &r,
+                   NULL, err) != JC_OK)
         return -1;
-    }
     *applied = PQntuples(r) > 0;
     PQclear(r);
     return 0;
@@ -74,15 +68,15 @@ static jc_status_t apply_one(PGconn *c, const jc_embedded_file_t *m, int *count,
         return JC_ERR_PG;
     if (applied)
         return JC_OK;
-    jc_status_t st = exec_sql(c, m->name, (const char *)m->data, err);
+    jc_status_t st = exec_script(c, m->name, (const char *)m->data, err);
     if (st != JC_OK)
         return st;
     char v[16];
     snprintf(v, sizeof v, "%d", version);
     const char *params[2] = {v, m->name};
-    st = exec_ok(c, "recording migration",
-                 PQexecParams(c, "insert into jiceng.schema_migrations (version, name) values ($1, $2)",
-                              2, NULL, params, NULL, NULL, 0), err);
+    st = jc_pg_exec(c, "migrate: recording migration",
+                    "insert into jiceng.schema_migrations (version, name) values ($1, $2)", 2,
+                    params, NULL, NULL, err);
     if (st == JC_OK)
         (*count)++;
     return st;
@@ -93,7 +87,16 @@ static int by_name(const void *a, const void *b)
     return strcmp((*(const jc_embedded_file_t *const *)a)->name, (*(const jc_embedded_file_t *const *)b)->name);
 }
 
-static jc_status_t sync_prefectures(PGconn *c, jc_buf_t a[3], jc_error_t *err)
+/* The arrays' texts into v, or JC_ERR_NOMEM if building any of them failed. */
+static jc_status_t end_arrays(jc_pgarray_t *a, int n, const char **v, const char *what, jc_error_t *err)
+{
+    int failed = 0;
+    for (int i = 0; i < n; i++)
+        failed |= (v[i] = jc_pgarray_end(&a[i])) == NULL;
+    return failed ? jc_error_set(err, JC_ERR_NOMEM, "migrate: %s: out of memory", what) : JC_OK;
+}
+
+static jc_status_t sync_prefectures(PGconn *c, jc_pgarray_t a[3], jc_error_t *err)
 {
     for (int i = 0; i < 3; i++)
         jc_pgarray_begin(&a[i]);
@@ -103,14 +106,16 @@ static jc_status_t sync_prefectures(PGconn *c, jc_buf_t a[3], jc_error_t *err)
         jc_pgarray_text(&a[1], p->name_zh);
         jc_pgarray_text(&a[2], p->name_pinyin);
     }
-    const char *pp[3] = {jc_pgarray_end(&a[0]), jc_pgarray_end(&a[1]), jc_pgarray_end(&a[2])};
-    return exec_ok(c, "prefectures", PQexecParams(c,
+    const char *pp[3];
+    if (end_arrays(a, 3, pp, "prefectures", err) != JC_OK)
+        return JC_ERR_NOMEM;
+    return jc_pg_exec(c, "migrate: prefectures",
         "insert into jiceng.prefectures select * from unnest($1::int[], $2::text[], $3::text[]) "
         "on conflict (code) do update set name_zh = excluded.name_zh, name_pinyin = excluded.name_pinyin",
-        3, NULL, pp, NULL, NULL, 0), err);
+        3, pp, NULL, NULL, err);
 }
 
-static jc_status_t sync_counties(PGconn *c, jc_buf_t a[5], jc_error_t *err)
+static jc_status_t sync_counties(PGconn *c, jc_pgarray_t a[5], jc_error_t *err)
 {
     for (int i = 0; i < 5; i++)
         jc_pgarray_begin(&a[i]);
@@ -123,25 +128,25 @@ static jc_status_t sync_counties(PGconn *c, jc_buf_t a[5], jc_error_t *err)
         jc_pgarray_int(&a[4], k->prefecture_code);
     }
     const char *cp[5];
-    for (int i = 0; i < 5; i++)
-        cp[i] = jc_pgarray_end(&a[i]);
-    return exec_ok(c, "counties", PQexecParams(c,
+    if (end_arrays(a, 5, cp, "counties", err) != JC_OK)
+        return JC_ERR_NOMEM;
+    return jc_pg_exec(c, "migrate: counties",
         "insert into jiceng.counties select * from unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[]) "
         "on conflict (code) do update set name_zh = excluded.name_zh, name_pinyin = excluded.name_pinyin, "
         "kind = excluded.kind, prefecture_code = excluded.prefecture_code",
-        5, NULL, cp, NULL, NULL, 0), err);
+        5, cp, NULL, NULL, err);
 }
 
 static jc_status_t sync_reference(PGconn *c, jc_error_t *err)
 {
     if (jc_reference_init(err) != JC_OK)
         return JC_ERR_PARSE;
-    jc_buf_t a[5] = {{0}};
+    jc_pgarray_t a[5] = {0};
     jc_status_t st = sync_prefectures(c, a, err);
     if (st == JC_OK)
         st = sync_counties(c, a, err);
     for (int i = 0; i < 5; i++)
-        jc_buf_free(&a[i]);
+        jc_pgarray_free(&a[i]);
     return st;
 }
 
@@ -155,25 +160,29 @@ jc_status_t jc_migrate(PGconn *c, int *applied, jc_error_t *err)
     qsort(files, n, sizeof files[0], by_name);
     char lock[96];
     snprintf(lock, sizeof lock, "select pg_advisory_xact_lock(%d)", MIGRATION_LOCK_KEY);
-    jc_status_t st = exec_sql(c, "begin", "begin", err);
+    jc_status_t st = exec_script(c, "migrate: begin", "begin", err);
     if (st == JC_OK)
-        st = exec_sql(c, "lock", lock, err);
+        st = exec_script(c, "migrate: lock", lock, err);
     if (st == JC_OK)
-        st = exec_sql(c, "quiet", "set local client_min_messages = warning", err);
+        st = exec_script(c, "migrate: quiet", "set local client_min_messages = warning", err);
     if (st == JC_OK)
-        st = exec_sql(c, "bookkeeping",
-                      "create schema if not exists jiceng; "
-                      "create table if not exists jiceng.schema_migrations ("
-                      " version integer primary key, name text not null,"
-                      " applied_at timestamptz not null default now())", err);
+        st = exec_script(c, "migrate: bookkeeping",
+                         "create schema if not exists jiceng; "
+                         "create table if not exists jiceng.schema_migrations ("
+                         " version integer primary key, name text not null,"
+                         " applied_at timestamptz not null default now())", err);
+    if (st == JC_OK)
+        st = jc_agg_drop_views(c, err);
     for (size_t i = 0; st == JC_OK && i < n; i++)
         st = apply_one(c, files[i], &count, err);
     if (st == JC_OK)
+        st = jc_agg_create_views(c, err);
+    if (st == JC_OK)
         st = sync_reference(c, err);
     if (st == JC_OK)
-        st = exec_sql(c, "commit", "commit", err);
+        st = exec_script(c, "migrate: commit", "commit", err);
     else
-        PQclear(PQexec(c, "rollback"));
+        jc_pg_rollback(c);
     if (applied != NULL)
         *applied = st == JC_OK ? count : 0;
     return st;

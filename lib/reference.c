@@ -116,12 +116,14 @@ static int in_span(int32_t code)
     return code >= CODE_BASE && code < CODE_BASE + CODE_SPAN;
 }
 
-/* A six-digit Guizhou code (52xxxx) from text, or a parse error naming file, row and column. */
+/* A six-digit Guizhou code (52xxxx) from text, or a parse error naming file, row and column
+ * (*code is then 0, so it is defined on every path). */
 static jc_status_t parse_code(const char *text, const char *file, size_t row, const char *column,
                               int32_t *code, jc_error_t *err)
 {
     char *end;
     long v = strtol(text, &end, 10);
+    *code = 0;
     if (strlen(text) != 6 || *end != '\0' || !in_span((int32_t)v))
         return jc_error_set(err, JC_ERR_PARSE, "%s:%zu: %s: '%s' is not a Guizhou code (52xxxx)",
                             file, row, column, text);
@@ -248,10 +250,12 @@ static jc_status_t index_counties(jc_error_t *err)
 }
 
 /* Follow code's chain of changes to its end: the first current county, or the last code of a
- * chain that reaches none. A chain longer than the number of codes must loop: an error. */
+ * chain that reaches none. A chain longer than the number of codes must loop: an error, with
+ * *end left at start. */
 static jc_status_t chain_end(int32_t start, int32_t *end, jc_error_t *err)
 {
     int32_t code = start;
+    *end = start;
     for (int steps = 0; steps <= CODE_SPAN; steps++) {
         if (ref.county_slot[code - CODE_BASE] != 0 || ref.next_code[code - CODE_BASE] == 0) {
             *end = code;

@@ -2,19 +2,17 @@
  * jiceng-produce: send events from NDJSON or CSV files (or standard input) to Kafka, the way
  * county IT teams publish them.
  *
- * A thin program: options come from jiceng/config.h (defaults, config file, the stack's env
- * file, environment, flags) and the work is jc_ingest_run (jiceng/ingest.h): read, validate,
- * send, wait for every delivery report, and append every rejected or undelivered record to the
- * rejects file. The summary line goes to stderr; progress too, when stderr is a terminal.
+ * A thin program: options come from the shared configuration mechanism (cli.h: defaults,
+ * config file, the stack's env file, environment, flags) and the work is jc_ingest_run
+ * (jiceng/ingest.h): read, validate, send, wait for every delivery report, and append every
+ * rejected or undelivered record to the rejects file. The summary line goes to stderr; a
+ * progress line too, from the ingest's progress callback, when stderr is a terminal.
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "jiceng/config.h"
+#include "cli.h"
 #include "jiceng/ingest.h"
-
-enum { EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
 
 static const jc_option_t options[] = {
     {"kafka.bootstrap.servers", "bootstrap", "JICENG_KAFKA_BOOTSTRAP", NULL, "LIST",
@@ -24,7 +22,7 @@ static const jc_option_t options[] = {
     {"format", "format", NULL, "ndjson", "ndjson|csv", "input format"},
     {"type", "type", NULL, NULL, "TYPE",
      "event type of CSV input: visit, petition, disaster_response, training_completion"},
-    {"rejects", "rejects", "JICENG_REJECTS", JC_REJECTS_DEFAULT, "FILE",
+    {"rejects", "rejects", "JICENG_REJECTS", "jiceng-produce.rejects.ndjson", "FILE",
      "append rejected and undelivered records here (NDJSON)"},
     {"dry-run", "dry-run", NULL, "false", NULL, "parse and validate only; send nothing"},
 };
@@ -43,7 +41,16 @@ static const jc_program_t program = {
     .noptions = sizeof options / sizeof options[0],
 };
 
-static jc_status_t ingest_options(const jc_config_t *cfg, jc_ingest_opts_t *o, jc_error_t *err)
+static void show_progress(void *opaque, const jc_ingest_counts_t *c)
+{
+    jc_progress_t *p = opaque;
+    jc_progress_show(p, "read %llu (%.0f records/s), delivered %llu, rejected %llu",
+                     (unsigned long long)c->read, jc_progress_average(p, c->read),
+                     (unsigned long long)c->delivered, (unsigned long long)c->rejected);
+}
+
+static jc_status_t ingest_options(const jc_config_t *cfg, jc_progress_t *progress,
+                                  jc_ingest_opts_t *o, jc_error_t *err)
 {
     const char *format = jc_config_get(cfg, "format");
     const char *type = jc_config_get(cfg, "type");
@@ -64,15 +71,18 @@ static jc_status_t ingest_options(const jc_config_t *cfg, jc_ingest_opts_t *o, j
     o->ninputs = (size_t)n;
     o->rejects_path = jc_config_get(cfg, "rejects");
     o->props = jc_config_client_properties(cfg);
-    o->progress = isatty(STDERR_FILENO) ? stderr : NULL;
+    if (jc_progress_enabled(progress)) {
+        o->on_progress = show_progress;
+        o->progress_opaque = progress;
+    }
     return jc_config_get_bool(cfg, "dry-run", &o->dry_run, err);
 }
 
 static void summary(const jc_ingest_opts_t *o, const jc_ingest_counts_t *c)
 {
-    fprintf(stderr, "jiceng-produce: read %llu, sent %llu, delivered %llu, rejected %llu, "
-            "undelivered %llu", (unsigned long long)c->read, (unsigned long long)c->sent,
-            (unsigned long long)c->delivered, (unsigned long long)c->rejected,
+    fprintf(stderr, "%s: read %llu, sent %llu, delivered %llu, rejected %llu, "
+            "undelivered %llu", program.name, (unsigned long long)c->read,
+            (unsigned long long)c->sent, (unsigned long long)c->delivered, (unsigned long long)c->rejected,
             (unsigned long long)c->undelivered);
     if (o->dry_run)
         fprintf(stderr, " (dry run: %llu valid, nothing sent)", (unsigned long long)c->valid);
@@ -90,17 +100,19 @@ int main(int argc, char **argv)
     jc_ingest_opts_t o;
     jc_ingest_counts_t c;
     jc_error_t err;
-    if (ingest_options(cfg, &o, &err) != JC_OK) {
-        fprintf(stderr, "jiceng-produce: %s\n", err.message);
+    jc_progress_t progress;
+    jc_progress_init(&progress, program.name);
+    if (ingest_options(cfg, &progress, &o, &err) != JC_OK) {
         jc_config_free(cfg);
-        return EXIT_USAGE;
+        return jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
     }
     jc_status_t st = jc_ingest_run(&o, &c, &err);
+    jc_progress_end(&progress);
     if (st != JC_OK)
-        fprintf(stderr, "jiceng-produce: %s (%s)\n", err.message, jc_status_name(st));
+        jc_cli_fail(program.name, JC_EXIT_USAGE, "%s (%s)", err.message, jc_status_name(st));
     summary(&o, &c);
     jc_config_free(cfg);
     if (st != JC_OK)
-        return EXIT_USAGE;
-    return c.rejected + c.undelivered > 0 ? EXIT_SOME_FAILED : 0;
+        return JC_EXIT_USAGE;
+    return c.rejected + c.undelivered > 0 ? JC_EXIT_FAILURE : JC_EXIT_OK;
 }

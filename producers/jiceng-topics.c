@@ -2,7 +2,7 @@
  * jiceng-topics: create and list the pipeline's Kafka topics (the four event topics and the
  * dead-letter topic).
  *
- * A thin program over jiceng/admin.h with options from jiceng/config.h. `create` is
+ * A thin program over jiceng/admin.h with options from the shared mechanism (cli.h). `create` is
  * idempotent: existing topics with the requested partition count are fine, one with another
  * count is an error naming both counts and is never altered. `list` describes them.
  */
@@ -10,10 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "jiceng/admin.h"
-#include "jiceng/config.h"
-
-enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const jc_option_t options[] = {
     {"kafka.bootstrap.servers", "bootstrap", "JICENG_KAFKA_BOOTSTRAP", NULL, "LIST",
@@ -40,7 +38,7 @@ static const jc_program_t program = {
 static jc_status_t topic_settings(const jc_config_t *cfg, jc_topic_settings_t *s, long *timeout,
                                   jc_error_t *err)
 {
-    long partitions, replicas, retention;
+    long partitions = 0, replicas = 0, retention = 0;
     jc_status_t st = jc_config_get_long(cfg, "partitions", 1, 100000, &partitions, err);
     if (st == JC_OK)
         st = jc_config_get_long(cfg, "replication.factor", 1, 1000, &replicas, err);
@@ -64,31 +62,26 @@ static void print_topics(const jc_topic_state_t s[JC_TOPIC_COUNT])
     }
 }
 
-static int run(const jc_config_t *cfg, const char *command)
+static jc_exit_t run(const jc_config_t *cfg, const char *command)
 {
     jc_topic_settings_t settings;
     jc_topic_state_t s[JC_TOPIC_COUNT];
     long timeout = 0;
     jc_error_t err;
-    if (topic_settings(cfg, &settings, &timeout, &err) != JC_OK) {
-        fprintf(stderr, "jiceng-topics: %s\n", err.message);
-        return EXIT_USAGE;
-    }
+    if (topic_settings(cfg, &settings, &timeout, &err) != JC_OK)
+        return jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
     jc_admin_t *admin = jc_admin_new(jc_config_client_properties(cfg), (int)timeout, &err);
-    if (admin == NULL) {
-        fprintf(stderr, "jiceng-topics: %s\n", err.message);
-        return EXIT_USAGE;
-    }
+    if (admin == NULL)
+        return jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
     jc_status_t st = strcmp(command, "create") == 0
                          ? jc_admin_create_topics(admin, &settings, s, &err)
                          : jc_admin_describe_topics(admin, s, &err);
     jc_admin_free(admin);
-    if (st != JC_OK) {
-        fprintf(stderr, "jiceng-topics: %s (%s)\n", err.message, jc_status_name(st));
-        return EXIT_FAILED;
-    }
+    if (st != JC_OK)
+        return jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s (%s)", err.message,
+                           jc_status_name(st));
     print_topics(s);
-    return 0;
+    return JC_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -99,13 +92,11 @@ int main(int argc, char **argv)
         return rc;
     int n;
     char **ops = jc_config_operands(cfg, &n);
-    if (n != 1 || (strcmp(ops[0], "create") != 0 && strcmp(ops[0], "list") != 0)) {
-        fprintf(stderr, "jiceng-topics: expected one command, create or list\n"
-                        "jiceng-topics: see --help\n");
-        rc = EXIT_USAGE;
-    } else {
+    if (n != 1 || (strcmp(ops[0], "create") != 0 && strcmp(ops[0], "list") != 0))
+        rc = jc_cli_fail(program.name, JC_EXIT_USAGE, "expected one command, create or list\n"
+                         "%s: see --help", program.name);
+    else
         rc = run(cfg, ops[0]);
-    }
     jc_config_free(cfg);
     return rc;
 }

@@ -2,20 +2,19 @@
  * jiceng-report: the provincial leadership's report on grassroots work, for a period and a
  * region, as terminal text, CSV, JSON or a self-contained HTML page (jiceng/report.h).
  *
- * A thin program: options come from jiceng/config.h (defaults, config file, the stack's env
- * file, environment, flags); it turns them into jc_report_options_t and calls jc_report_run,
- * which connects as the read-only role jiceng_report (report.conninfo, JICENG_REPORT_CONNINFO),
+ * A thin program: options come from the shared configuration mechanism (cli.h: defaults,
+ * config file, the stack's env file, environment, flags); it turns them into
+ * jc_report_options_t and calls jc_report_run, which connects as the read-only role
+ * jiceng_report (report.conninfo, JICENG_REPORT_CONNINFO),
  * reads the report views and writes the report. It needs no Kafka access: the consumer's
  * progress is in PostgreSQL. Exit status: 0 written, 1 failed (database unreachable or
  * unreadable, output not writable), 2 usage.
  */
 #include <stdio.h>
 
-#include "jiceng/config.h"
+#include "cli.h"
 #include "jiceng/jtime.h"
 #include "jiceng/report.h"
-
-enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const jc_option_t options[] = {
     {"report.conninfo", "conninfo", "JICENG_REPORT_CONNINFO", NULL, "STR",
@@ -75,15 +74,13 @@ int main(int argc, char **argv)
         return rc;
     jc_report_options_t o = {0};
     jc_error_t err;
-    if (read_options(cfg, &o, &err) != JC_OK) {
-        fprintf(stderr, "jiceng-report: %s\njiceng-report: see --help\n", err.message);
-        rc = EXIT_USAGE;
-    } else if (jc_report_run(&o, &err) != JC_OK) {
-        fprintf(stderr, "jiceng-report: %s\n", err.message);
-        rc = EXIT_FAILED;
-    } else {
-        rc = 0;
-    }
+    if (read_options(cfg, &o, &err) != JC_OK)
+        rc = jc_cli_fail(program.name, JC_EXIT_USAGE, "%s\n%s: see --help", err.message,
+                         program.name);
+    else if (jc_report_run(&o, &err) != JC_OK)
+        rc = jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s", err.message);
+    else
+        rc = JC_EXIT_OK;
     jc_config_free(cfg);
     return rc;
 }

@@ -2,28 +2,31 @@
  * jiceng-catalog: print the schema catalog built into libjiceng: every schema version's id,
  * event type, version, CRC-64-AVRO fingerprint (of the Parsing Canonical Form, as the 64-bit
  * value Java's SchemaNormalization.parsingFingerprint64 returns) and topic; or one schema's
- * text with --schema ID.
+ * text with --schema ID. Options come from the shared configuration mechanism (cli.h); the
+ * catalog needs no service, so the program takes no Kafka properties.
  */
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 
+#include "cli.h"
 #include "jiceng/catalog.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: jiceng-catalog [--schema ID] [--csv]\n"
-            "\n"
-            "Prints the schema catalog built into libjiceng (ids are fixed in\n"
-            "schemas/avro/catalog.csv and never reused).\n"
-            "\n"
-            "  --schema ID   print the Avro schema with this id\n"
-            "  --csv         print the catalog as CSV (id,type,version,fingerprint,topic,file,latest)\n"
-            "  -h, --help    this text\n"
-            "\n"
-            "exit status: 0 ok, 1 unknown id or unusable catalog, 2 usage error\n");
-}
+static const jc_option_t options[] = {
+    {"catalog.schema", "schema", NULL, NULL, "ID", "print the Avro schema with this id"},
+    {"catalog.csv", "csv", NULL, "false", NULL,
+     "print the catalog as CSV (id,type,version,fingerprint,topic,file,latest)"},
+};
+
+static const jc_program_t program = {
+    .name = "jiceng-catalog",
+    .synopsis = "[--schema ID] [--csv]",
+    .about = "Prints the schema catalog built into libjiceng (ids are fixed in\n"
+             "schemas/avro/catalog.csv and never reused).",
+    .epilogue = "exit status: 0 ok, 1 unknown id or unusable catalog, 2 usage error",
+    .options = options,
+    .noptions = sizeof options / sizeof options[0],
+    .no_kafka = true,
+};
 
 static void print_table(int csv)
 {
@@ -41,42 +44,42 @@ static void print_table(int csv)
     }
 }
 
+static jc_exit_t print_schema(long id)
+{
+    const jc_schema_info_t *s = jc_catalog_by_id((int)id);
+    if (s == NULL)
+        return jc_cli_fail(program.name, JC_EXIT_FAILURE, "no schema with id %ld", id);
+    fputs(s->json, stdout);
+    return JC_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"schema", required_argument, NULL, 's'},
-        {"csv", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int ch, csv = 0;
-    const char *schema = NULL;
-    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 's': schema = optarg; break;
-        case 'c': csv = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
-    }
+    jc_config_t *cfg = NULL;
+    int rc = jc_config_main(&program, argc, argv, &cfg);
+    if (rc >= 0)
+        return rc;
+    int noperands;
+    jc_config_operands(cfg, &noperands);
+    bool csv = false;
+    long id = 0;
     jc_error_t err;
-    if (jc_catalog_init(&err) != JC_OK) {
-        fprintf(stderr, "jiceng-catalog: %s\n", err.message);
-        return 1;
-    }
-    if (schema == NULL) {
+    const char *schema = jc_config_get(cfg, "catalog.schema");
+    if (noperands != 0)
+        rc = jc_cli_fail(program.name, JC_EXIT_USAGE, "no operands expected\n%s: see --help",
+                         program.name);
+    else if (jc_config_get_bool(cfg, "catalog.csv", &csv, &err) != JC_OK ||
+             (schema != NULL &&
+              jc_config_get_long(cfg, "catalog.schema", 0, INT_MAX, &id, &err) != JC_OK))
+        rc = jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
+    else if (jc_catalog_init(&err) != JC_OK)
+        rc = jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s", err.message);
+    else if (schema != NULL)
+        rc = print_schema(id);
+    else {
         print_table(csv);
-        return 0;
+        rc = JC_EXIT_OK;
     }
-    const jc_schema_info_t *s = jc_catalog_by_id(atoi(schema));
-    if (s == NULL) {
-        fprintf(stderr, "jiceng-catalog: no schema with id %s\n", schema);
-        return 1;
-    }
-    fputs(s->json, stdout);
-    return 0;
+    jc_config_free(cfg);
+    return rc;
 }

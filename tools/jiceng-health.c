@@ -2,7 +2,7 @@
  * jiceng-health: prove that the Kafka brokers and the PostgreSQL database the pipeline is
  * configured for are usable, by a real round trip through each (jiceng/health.h).
  *
- * Options come from jiceng/config.h, later sources winning: defaults, the config file
+ * Options come from the shared configuration mechanism (cli.h), later sources winning: defaults, the config file
  * (--config, $JICENG_CONFIG), the stack's env file (--env-file, $JICENG_ENV_FILE, or
  * $JICENG_STATE/stack.env as written by deploy/local/stack), the environment
  * (JICENG_KAFKA_BOOTSTRAP, JICENG_PG_CONNINFO; libpq's PG* variables apply underneath the
@@ -12,10 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jiceng/config.h"
+#include "cli.h"
 #include "jiceng/health.h"
-
-enum { EXIT_CHECK_FAILED = 1, EXIT_USAGE = 2 };
 
 static const jc_option_t options[] = {
     {"kafka.bootstrap.servers", "bootstrap", "JICENG_KAFKA_BOOTSTRAP", NULL, "LIST",
@@ -86,9 +84,8 @@ int main(int argc, char **argv)
     struct settings s;
     jc_error_t e;
     if (read_settings(cfg, &s, &e) != JC_OK) {
-        fprintf(stderr, "jiceng-health: %s\n", e.message);
         jc_config_free(cfg);
-        return EXIT_USAGE;
+        return jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", e.message);
     }
     int failed = 0;
     jc_health_report_t r;
@@ -97,5 +94,5 @@ int main(int argc, char **argv)
     if (!s.skip_pg)
         failed |= report("postgres", jc_health_pg(s.conninfo ? s.conninfo : "", &r, &e), &r, &e);
     jc_config_free(cfg);
-    return failed ? EXIT_CHECK_FAILED : 0;
+    return failed ? JC_EXIT_FAILURE : JC_EXIT_OK;
 }

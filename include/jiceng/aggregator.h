@@ -17,6 +17,21 @@
  *     partitions' offsets and ledgers.
  * Memory is bounded by the batch (events, distinct keys, rejects) and the dedup sets of the
  * assigned partitions (at most 32 bytes per id inside the retention window), not the backlog.
+ *
+ * It prints nothing. What happens is reported through the configuration's log callback
+ * (jiceng/log.h), with these event keys:
+ *   pg_retry             warn   PostgreSQL failed; the read or flush is retried after a pause
+ *   batch_dropped        warn   a flush was fenced; the batch is dropped and read again
+ *   dead_letter_failed   error  a reject's copy was not produced to the dead-letter topic (the
+ *                               reject itself is in jiceng.rejects)
+ *   ledger_expiry_failed warn   the hourly expiry of old dedup ledger entries was skipped
+ *   migrations_applied   info   schema migrations were applied at start
+ *   kafka_error          warn   the consumer reported an error (librdkafka keeps retrying)
+ *   kafka_log            any    a log line of librdkafka itself ("FACILITY: text")
+ *   partitions_assigned, partitions_revoked, partitions_lost   debug   a rebalance
+ * and its counters through a periodic hook (on_stats) that receives a copy of them. Both
+ * callbacks run only in the threads that call jc_aggregator_new, jc_aggregator_run and
+ * jc_aggregator_free (librdkafka's log lines are queued and served there).
  */
 #ifndef JICENG_AGGREGATOR_H
 #define JICENG_AGGREGATOR_H
@@ -25,26 +40,13 @@
 #include <stdint.h>
 
 #include "jiceng/common.h"
+#include "jiceng/log.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef struct jc_aggregator_config {
-    const char *bootstrap;        /**< Kafka bootstrap servers (required) */
-    const char *group_id;         /**< consumer group (default "jiceng-aggregate") */
-    const char *conninfo;         /**< libpq conninfo or URI ("" uses PG* variables) */
-    const char *topic_prefix;     /**< prepended to every topic name (default "") */
-    int batch_max_events;         /**< flush after this many messages (default 50000) */
-    int batch_max_ms;             /**< ... or this long after the batch's first message (250) */
-    int ledger_retention_days;    /**< dedup window, by arrival (default 400) */
-    int exit_when_caught_up;      /**< stop once every assigned partition is at its end and
-                                       flushed (for the demo, tests and benchmarks) */
-    int progress;                 /**< report progress on stderr about once a second */
-    const char *const *kafka_properties; /**< NULL-terminated name, value pairs for librdkafka
-                                              (consumer and dead-letter producer) */
-} jc_aggregator_config_t;
-
+/** Counters since jc_aggregator_new. */
 typedef struct jc_aggregator_stats {
     uint64_t consumed;    /**< messages read from Kafka */
     uint64_t applied;     /**< events folded into committed batches */
@@ -53,9 +55,38 @@ typedef struct jc_aggregator_stats {
     uint64_t batches;     /**< committed flushes */
     uint64_t fenced;      /**< batches dropped by a failed compare-and-set */
     uint64_t pg_retries;  /**< flush attempts repeated after a PostgreSQL error */
-    uint64_t dedup_ids;   /**< ids held in the dedup sets now */
-    uint64_t dedup_bytes; /**< bytes those sets hold */
+    uint64_t dedup_ids;   /**< ids held in the dedup sets (as of the last snapshot) */
+    uint64_t dedup_bytes; /**< bytes those sets hold (as of the last snapshot) */
+    uint64_t partitions;  /**< partitions assigned now */
+    uint64_t rebalances;  /**< assignment changes: partitions assigned, revoked or lost */
+    int64_t last_commit_ms; /**< when the last batch committed (UTC epoch ms); 0: none yet */
 } jc_aggregator_stats_t;
+
+/** Called with a copy of the counters; the copy is valid during the call only. */
+typedef void (*jc_aggregator_stats_cb)(void *opaque, const jc_aggregator_stats_t *snapshot);
+
+typedef struct jc_aggregator_config {
+    const char *bootstrap;        /**< Kafka bootstrap servers (required) */
+    const char *group_id;         /**< consumer group (default JC_AGGREGATOR_GROUP) */
+    const char *conninfo;         /**< libpq conninfo or URI ("" uses PG* variables) */
+    const char *topic_prefix;     /**< prepended to every topic name (default "") */
+    int batch_max_events;         /**< flush after this many messages (default 50000) */
+    int batch_max_ms;             /**< ... or this long after the batch's first message (250) */
+    int ledger_retention_days;    /**< dedup window, by arrival (default 400) */
+    int exit_when_caught_up;      /**< stop once every assigned partition is at its end and
+                                       flushed (for the demo, tests and benchmarks) */
+    const char *const *kafka_properties; /**< NULL-terminated name, value pairs for librdkafka
+                                              (consumer and dead-letter producer) */
+    jc_log_cb log;                /**< what happens (events below); NULL: nothing is reported */
+    void *log_opaque;             /**< passed to log */
+    jc_aggregator_stats_cb on_stats; /**< called about every stats_interval_ms while running,
+                                          and once when jc_aggregator_run ends; may be NULL */
+    void *stats_opaque;           /**< passed to on_stats */
+    int stats_interval_ms;        /**< default 1000 */
+} jc_aggregator_config_t;
+
+/** The consumer group when the configuration names none. */
+#define JC_AGGREGATOR_GROUP "jiceng-aggregate"
 
 typedef struct jc_aggregator jc_aggregator_t;
 
@@ -68,7 +99,10 @@ JC_API jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_
 JC_API jc_status_t jc_aggregator_run(jc_aggregator_t *agg, volatile sig_atomic_t *stop,
                                      jc_error_t *err);
 
-/** Counters so far. */
+/** The counters so far: the ones the loop counts are current, the dedup figures are those of
+ *  the last snapshot (taken for each on_stats call and at the end of jc_aggregator_run, while
+ *  the partitions are still held). Valid until the next call into the aggregator; read it from
+ *  the thread that runs it, or after jc_aggregator_run has returned. */
 JC_API const jc_aggregator_stats_t *jc_aggregator_stats(const jc_aggregator_t *agg);
 
 /** Close everything (NULL is fine). */

@@ -5,7 +5,7 @@
  * docker's --env-file: one KEY=VALUE per line, blank lines and lines starting with '#' ignored,
  * no quoting (the value is the rest of the line, surrounding white space trimmed). Keys are
  * letters, digits, '_', '.' and '-' and do not start with a digit ('.' and '-' are for
- * configuration files, jiceng/config.h, whose keys look like "kafka.bootstrap.servers").
+ * the programs' configuration files, whose keys look like "kafka.bootstrap.servers").
  */
 #ifndef JICENG_ENVFILE_H
 #define JICENG_ENVFILE_H

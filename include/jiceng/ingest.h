@@ -1,5 +1,5 @@
 /*
- * jiceng/ingest.h: files of events (NDJSON or CSV) to Kafka, as jiceng-produce does it.
+ * jiceng/ingest.h: files of events (NDJSON or CSV) to Kafka, with nothing lost.
  *
  * jc_ingest_run reads every input with jiceng/reader.h, sends each record that parses through
  * jiceng/producer.h (which validates, encodes and produces it) and waits for every delivery
@@ -19,28 +19,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "jiceng/reader.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/** Where rejected and undelivered records go unless told otherwise (current directory). */
-#define JC_REJECTS_DEFAULT "jiceng-produce.rejects.ndjson"
-
-typedef struct jc_ingest_opts {
-    jc_format_t format;
-    jc_event_type_t csv_type;   /**< the event type of CSV inputs */
-    const char *const *inputs;  /**< paths; "-" is standard input */
-    size_t ninputs;             /**< 0: standard input */
-    const char *rejects_path;   /**< NULL: JC_REJECTS_DEFAULT */
-    const char *const *props;   /**< producer properties (jiceng/producer.h) */
-    bool dry_run;               /**< parse and validate (and encode) only; no broker needed */
-    FILE *progress;             /**< a terminal to show progress on (a few times a second),
-                                     or NULL */
-} jc_ingest_opts_t;
 
 typedef struct jc_ingest_counts {
     uint64_t read;        /**< records read */
@@ -51,11 +35,33 @@ typedef struct jc_ingest_counts {
     uint64_t undelivered; /**< records sent (or refused by librdkafka) but not delivered */
 } jc_ingest_counts_t;
 
+/** Called with the counts so far; they are valid during the call only. */
+typedef void (*jc_ingest_progress_cb)(void *opaque, const jc_ingest_counts_t *counts);
+
+typedef struct jc_ingest_opts {
+    jc_format_t format;
+    jc_event_type_t csv_type;   /**< the event type of CSV inputs */
+    const char *const *inputs;  /**< paths; "-" is standard input */
+    size_t ninputs;             /**< 0: standard input */
+    const char *rejects_path;   /**< where rejected and undelivered records are appended
+                                     (required) */
+    const char *const *props;   /**< producer properties (jiceng/producer.h) */
+    bool dry_run;               /**< parse and validate (and encode) only; no broker needed */
+    jc_ingest_progress_cb on_progress; /**< called at most every JC_INGEST_PROGRESS_MS while
+                                            records are read or awaited, and once at the end
+                                            (in the calling thread); NULL: never */
+    void *progress_opaque;      /**< passed to on_progress */
+} jc_ingest_opts_t;
+
+/** The shortest interval between two progress calls. */
+#define JC_INGEST_PROGRESS_MS 250
+
 /** Run the inputs through to Kafka (or only validate, with dry_run) and fill counts, also on
  *  failure. Returns JC_OK when every input was read to its end and every sent record has its
- *  delivery report, whatever was rejected or undelivered (see counts); JC_ERR_IO if an input or
- *  the rejects file cannot be opened, read or written, other codes if the producer cannot be
- *  created. Records already sent are waited for in every case. */
+ *  delivery report, whatever was rejected or undelivered (see counts); JC_ERR_INVALID_ARG
+ *  without inputs or a rejects file; JC_ERR_IO if an input or the rejects file cannot be
+ *  opened, read or written, other codes if the producer cannot be created. Records already
+ *  sent are waited for in every case. */
 JC_API jc_status_t jc_ingest_run(const jc_ingest_opts_t *opts, jc_ingest_counts_t *counts,
                                  jc_error_t *err);
 

@@ -5,7 +5,8 @@
  * "disaster_response", "training_completion"), then the contract's fields by their schema names.
  * Timestamps are accepted as ISO-8601 with an offset or as epoch milliseconds, and written as
  * ISO-8601 (Asia/Shanghai, +08:00); enums are their symbols; absent nullable fields are null
- * (or omitted on input). Parsing uses jansson; errors name the field and the reason.
+ * (or omitted on input). Parsing uses yajl's event parser, formatting uses jansson; errors name
+ * the field and the reason.
  */
 #ifndef JICENG_NDJSON_H
 #define JICENG_NDJSON_H

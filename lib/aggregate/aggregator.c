@@ -14,6 +14,11 @@
  * partition's stored offset and dedup ledger are read and consumption starts there; before a
  * revocation the open batch is flushed; when partitions are lost the batch is dropped and the
  * remaining partitions are rewound to their stored offsets.
+ *
+ * Nothing is printed: occurrences go to the configuration's log callback through jc_logf
+ * (librdkafka's own log lines too, queued with log.queue so that they are served by the polls
+ * of this thread), and every stats_interval_ms the loop refreshes the figures it does not keep
+ * up to date as it goes (the dedup sets' sizes) and hands a copy of the counters to on_stats.
  */
 #include "jiceng/aggregator.h"
 
@@ -26,6 +31,7 @@
 
 #include "../internal.h"
 #include "../kafkautil.h"
+#include "../logging.h"
 #include "jiceng/codec.h"
 #include "jiceng/jtime.h"
 #include "jiceng/migrate.h"
@@ -57,17 +63,13 @@ struct jc_aggregator {
     jc_status_t fatal; /* an error raised where it could not be returned (callbacks) */
     jc_error_t fatal_err;
     volatile sig_atomic_t *stop;
-    int64_t last_expire_ms, last_progress_ms;
-    uint64_t last_progress_consumed;
+    int64_t last_expire_ms, last_stats_ms;
     int assigned_once;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* Report an occurrence through the configuration's log callback (jiceng/log.h). */
+#define LOG(a, level, event, ...) \
+    jc_logf((a)->cfg.log, (a)->cfg.log_opaque, level, event, __VA_ARGS__)
 
 static void sleep_ms(int ms)
 {
@@ -104,7 +106,7 @@ static int backoff(jc_aggregator_t *a, int n, const jc_error_t *err)
         ms *= 2;
     if (ms > 10000)
         ms = 10000;
-    fprintf(stderr, "jiceng-aggregate: %s; retrying in %d ms\n", err->message, ms);
+    LOG(a, JC_LOG_WARN, "pg_retry", "%s; retrying in %d ms", err->message, ms);
     for (int waited = 0; waited < ms; waited += 100) {
         if (*a->stop)
             return 0;
@@ -173,6 +175,7 @@ static jc_part_t *part_add(jc_aggregator_t *a, const char *topic, int32_t partit
         p->partition = partition;
         *slot = p;
         a->nassigned++;
+        a->stats.partitions = a->nassigned;
     }
     jc_part_t *p = *slot;
     set_eof(a, p, 0);
@@ -192,6 +195,7 @@ static void part_remove(jc_aggregator_t *a, const char *topic, int32_t partition
     free(p);
     *slot = NULL;
     a->nassigned--;
+    a->stats.partitions = a->nassigned;
 }
 
 /* ---- the open batch ------------------------------------------------------------------ */
@@ -234,7 +238,7 @@ static jc_status_t join_batch(jc_aggregator_t *a, jc_part_t *p, int64_t offset)
         a->cap_batch = cap;
     }
     if (a->nbatch == 0 && a->nrejects == 0)
-        a->batch_started_ms = mono_ms();
+        a->batch_started_ms = jc_mono_ms();
     a->batch[a->nbatch++] = p;
     p->in_batch = 1;
     p->first = offset;
@@ -359,9 +363,9 @@ static void dead_letter(jc_aggregator_t *a, const jc_reject_t *r)
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_headers_destroy(h);
-        fprintf(stderr, "jiceng-aggregate: dead-letter copy of %s [%d] @%lld not sent (%s); "
-                "it is kept in jiceng.rejects\n", r->topic, (int)r->partition, (long long)r->offset,
-                rd_kafka_err2str(e));
+        LOG(a, JC_LOG_ERROR, "dead_letter_failed", "dead-letter copy of %s [%d] @%lld not sent "
+            "(%s); it is kept in jiceng.rejects", r->topic, (int)r->partition,
+            (long long)r->offset, rd_kafka_err2str(e));
     }
 }
 
@@ -380,6 +384,7 @@ static jc_status_t committed(jc_aggregator_t *a)
     a->stats.applied += a->fold.events;
     a->stats.rejected += a->nrejects;
     a->stats.batches++;
+    a->stats.last_commit_ms = jc_now_ms();
     clear_batch(a);
     return JC_OK;
 }
@@ -433,7 +438,7 @@ static jc_status_t flush(jc_aggregator_t *a, jc_error_t *err)
         if (st == JC_OK)
             return committed(a);
         if (st == JC_ERR_FENCED) {
-            fprintf(stderr, "jiceng-aggregate: batch dropped: %s\n", err->message);
+            LOG(a, JC_LOG_WARN, "batch_dropped", "batch dropped: %s", err->message);
             a->stats.fenced++;
             return drop_batch(a, 1, err);
         }
@@ -450,6 +455,17 @@ static jc_status_t flush(jc_aggregator_t *a, jc_error_t *err)
 }
 
 /* ---- rebalancing --------------------------------------------------------------------- */
+
+/* One debug line per rebalance: what changed, and how many partitions are held now. */
+static void note_rebalance(jc_aggregator_t *a, const char *event, const char *what,
+                           const rd_kafka_topic_partition_list_t *parts)
+{
+    if (parts->cnt == 0)
+        return;
+    a->stats.rebalances++;
+    LOG(a, JC_LOG_DEBUG, event, "%d partition(s) %s (first %s [%d]); %zu held", parts->cnt, what,
+        parts->elems[0].topic, (int)parts->elems[0].partition, a->nassigned);
+}
 
 static void on_assign(jc_aggregator_t *a, rd_kafka_topic_partition_list_t *parts)
 {
@@ -470,12 +486,14 @@ static void on_assign(jc_aggregator_t *a, rd_kafka_topic_partition_list_t *parts
         set_fatal(a, &err);
     }
     a->assigned_once = 1;
+    note_rebalance(a, "partitions_assigned", "assigned", parts);
 }
 
 static void on_revoke(jc_aggregator_t *a, rd_kafka_topic_partition_list_t *parts)
 {
     jc_error_t err;
-    jc_status_t st = rd_kafka_assignment_lost(a->rk) ? drop_batch(a, 0, &err) : flush(a, &err);
+    int lost = rd_kafka_assignment_lost(a->rk);
+    jc_status_t st = lost ? drop_batch(a, 0, &err) : flush(a, &err);
     if (st != JC_OK && a->nbatch > 0)
         st = drop_batch(a, 0, &err); /* not committed: whoever gets the partitions reads it again */
     if (st != JC_OK && !*a->stop)
@@ -488,6 +506,10 @@ static void on_revoke(jc_aggregator_t *a, rd_kafka_topic_partition_list_t *parts
         rd_kafka_error_destroy(e);
         set_fatal(a, &err);
     }
+    if (lost)
+        note_rebalance(a, "partitions_lost", "lost", parts);
+    else
+        note_rebalance(a, "partitions_revoked", "revoked", parts);
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -503,6 +525,22 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- set-up ---------------------------------------------------------------------------- */
 
+/* librdkafka's log lines, served by this thread's polls (log.queue), to the log callback. */
+static void kafka_log(const rd_kafka_t *rk, int severity, const char *facility, const char *line)
+{
+    jc_aggregator_t *a = rd_kafka_opaque(rk);
+    LOG(a, jc_log_level_from_syslog(severity), "kafka_log", "%s: %s", facility, line);
+}
+
+/* Route the client's log lines to kafka_log through its main queue, which this thread polls
+ * (the consumer's is forwarded to the consumer queue by rd_kafka_poll_set_consumer). */
+static jc_status_t queue_logs(rd_kafka_t *rk, jc_error_t *err)
+{
+    rd_kafka_resp_err_t e = rd_kafka_set_log_queue(rk, NULL);
+    return e == RD_KAFKA_RESP_ERR_NO_ERROR ? JC_OK
+           : jc_error_set(err, JC_ERR_KAFKA, "kafka client: log queue: %s", rd_kafka_err2str(e));
+}
+
 static rd_kafka_t *new_client(jc_aggregator_t *a, rd_kafka_type_t type, jc_error_t *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -517,12 +555,14 @@ static rd_kafka_t *new_client(jc_aggregator_t *a, rd_kafka_type_t type, jc_error
         /* bounds librdkafka's prefetch per fetch (measured: lowering queued.min.messages as
          * well cost a third of the throughput for little memory) */
         "fetch.max.bytes", "16777216",
+        "log.queue", "true",
         NULL,
     };
     const char *const producer[] = {
         "bootstrap.servers", a->cfg.bootstrap,
         "enable.idempotence", "true",
         "acks", "all",
+        "log.queue", "true",
         NULL,
     };
     /* ours first, then the caller's, which may override them */
@@ -533,15 +573,18 @@ static rd_kafka_t *new_client(jc_aggregator_t *a, rd_kafka_type_t type, jc_error
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    if (type == RD_KAFKA_CONSUMER) {
+    if (type == RD_KAFKA_CONSUMER)
         rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-        rd_kafka_conf_set_opaque(conf, a);
-    }
+    rd_kafka_conf_set_opaque(conf, a);
+    rd_kafka_conf_set_log_cb(conf, kafka_log);
     char errstr[512];
     rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
     if (rk == NULL) {
         rd_kafka_conf_destroy(conf);
         jc_error_set(err, JC_ERR_KAFKA, "kafka client: %s", errstr);
+    } else if (queue_logs(rk, err) != JC_OK) {
+        rd_kafka_destroy(rk);
+        rk = NULL;
     }
     return rk;
 }
@@ -549,7 +592,7 @@ static rd_kafka_t *new_client(jc_aggregator_t *a, rd_kafka_type_t type, jc_error
 static void apply_defaults(jc_aggregator_config_t *c)
 {
     if (c->group_id == NULL)
-        c->group_id = "jiceng-aggregate";
+        c->group_id = JC_AGGREGATOR_GROUP;
     if (c->conninfo == NULL)
         c->conninfo = "";
     if (c->topic_prefix == NULL)
@@ -560,6 +603,8 @@ static void apply_defaults(jc_aggregator_config_t *c)
         c->batch_max_ms = 250;
     if (c->ledger_retention_days <= 0)
         c->ledger_retention_days = 400;
+    if (c->stats_interval_ms <= 0)
+        c->stats_interval_ms = 1000;
 }
 
 static jc_status_t migrate(jc_aggregator_t *a, jc_error_t *err)
@@ -569,7 +614,7 @@ static jc_status_t migrate(jc_aggregator_t *a, jc_error_t *err)
     if (st == JC_OK)
         st = jc_migrate(a->pg, &applied, err);
     if (st == JC_OK && applied > 0)
-        fprintf(stderr, "jiceng-aggregate: applied %d migration(s)\n", applied);
+        LOG(a, JC_LOG_INFO, "migrations_applied", "applied %d migration(s)", applied);
     return st;
 }
 
@@ -615,6 +660,30 @@ static int batch_due(const jc_aggregator_t *a, int64_t now)
            now - a->batch_started_ms >= a->cfg.batch_max_ms || a->reject_bytes >= MAX_REJECT_BYTES;
 }
 
+/* The figures the loop does not keep up to date as it goes: the sizes of the dedup sets. While
+ * no partition is held they keep their last values (the end of a run reports them). */
+static void refresh_stats(jc_aggregator_t *a)
+{
+    if (a->nassigned == 0)
+        return;
+    a->stats.dedup_ids = a->stats.dedup_bytes = 0;
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
+        for (int p = 0; p < MAX_PARTITIONS; p++)
+            if (a->by_type[t][p] != NULL) {
+                a->stats.dedup_ids += a->by_type[t][p]->seen.count;
+                a->stats.dedup_bytes += jc_dedup_bytes(&a->by_type[t][p]->seen);
+            }
+}
+
+/* Hand on_stats a copy of the counters, so that it never sees them change under it. */
+static void publish_stats(jc_aggregator_t *a)
+{
+    if (a->cfg.on_stats == NULL)
+        return;
+    jc_aggregator_stats_t snapshot = a->stats;
+    a->cfg.on_stats(a->cfg.stats_opaque, &snapshot);
+}
+
 static void housekeeping(jc_aggregator_t *a, int64_t now)
 {
     if (now - a->last_expire_ms >= EXPIRE_EVERY_MS) {
@@ -622,17 +691,12 @@ static void housekeeping(jc_aggregator_t *a, int64_t now)
         a->last_expire_ms = now;
         if (pg_connect(a, &err) != JC_OK ||
             jc_sink_expire_ledger(a->pg, a->cfg.ledger_retention_days, &err) != JC_OK)
-            fprintf(stderr, "jiceng-aggregate: ledger expiry skipped: %s\n", err.message);
+            LOG(a, JC_LOG_WARN, "ledger_expiry_failed", "ledger expiry skipped: %s", err.message);
     }
-    if (a->cfg.progress && now - a->last_progress_ms >= 1000) {
-        double secs = (double)(now - a->last_progress_ms) / 1000.0;
-        fprintf(stderr, "\rjiceng-aggregate: consumed %llu (%.0f/s), applied %llu, duplicates %llu, "
-                "rejected %llu, partitions %zu   ", (unsigned long long)a->stats.consumed,
-                a->last_progress_ms ? (double)(a->stats.consumed - a->last_progress_consumed) / secs : 0.0,
-                (unsigned long long)a->stats.applied, (unsigned long long)a->stats.duplicates,
-                (unsigned long long)a->stats.rejected, a->nassigned);
-        a->last_progress_ms = now;
-        a->last_progress_consumed = a->stats.consumed;
+    if (now - a->last_stats_ms >= a->cfg.stats_interval_ms) {
+        a->last_stats_ms = now;
+        refresh_stats(a);
+        publish_stats(a);
     }
 }
 
@@ -654,14 +718,14 @@ static jc_status_t consume(jc_aggregator_t *a, jc_error_t *err)
         jc_status_t st = JC_OK;
         if (m != NULL) {
             if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                fprintf(stderr, "jiceng-aggregate: kafka: %s\n", rd_kafka_message_errstr(m));
+                LOG(a, JC_LOG_WARN, "kafka_error", "kafka: %s", rd_kafka_message_errstr(m));
             else
                 st = handle_message(a, m);
             rd_kafka_message_destroy(m);
         }
         if (st != JC_OK)
             return jc_error_set(err, st, "handling a message: %s", jc_status_name(st));
-        int64_t now = mono_ms();
+        int64_t now = jc_mono_ms();
         int done = a->cfg.exit_when_caught_up && caught_up(a);
         if ((batch_due(a, now) || (done && a->nbatch > 0)) && (st = flush(a, err)) != JC_OK)
             return st;
@@ -680,37 +744,27 @@ jc_status_t jc_aggregator_run(jc_aggregator_t *a, volatile sig_atomic_t *stop, j
 {
     static volatile sig_atomic_t never;
     a->stop = stop != NULL ? stop : &never;
-    a->last_expire_ms = mono_ms() - EXPIRE_EVERY_MS; /* expire once at start */
+    a->last_expire_ms = a->last_stats_ms = jc_mono_ms();
+    a->last_expire_ms -= EXPIRE_EVERY_MS; /* expire once at start */
     jc_status_t st = subscribe(a, err);
     if (st == JC_OK)
         st = consume(a, err);
     if (st == JC_OK)
         st = flush(a, err);
-    jc_aggregator_stats(a); /* the dedup figures, while the partitions are still held */
+    refresh_stats(a); /* the dedup figures, while the partitions are still held */
     rd_kafka_consumer_close(a->rk); /* revokes, which flushes what is left */
     if (st == JC_OK && a->fatal != JC_OK) {
         *err = a->fatal_err;
         st = a->fatal;
     }
     rd_kafka_flush(a->dlq, 10000);
-    if (a->cfg.progress)
-        fputc('\n', stderr);
+    publish_stats(a);
     return st;
 }
 
 const jc_aggregator_stats_t *jc_aggregator_stats(const jc_aggregator_t *a)
 {
-    jc_aggregator_stats_t *s = (jc_aggregator_stats_t *)&a->stats;
-    if (a->nassigned == 0)
-        return s; /* keep the last figures of the dedup sets */
-    s->dedup_ids = s->dedup_bytes = 0;
-    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
-        for (int p = 0; p < MAX_PARTITIONS; p++)
-            if (a->by_type[t][p] != NULL) {
-                s->dedup_ids += a->by_type[t][p]->seen.count;
-                s->dedup_bytes += jc_dedup_bytes(&a->by_type[t][p]->seen);
-            }
-    return s;
+    return &a->stats;
 }
 
 void jc_aggregator_free(jc_aggregator_t *a)

@@ -11,8 +11,13 @@
  *   2. one dedup-ledger row per partition (its new ids as one bytea, sent in binary);
  *   3. one INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE per aggregate table (sums
  *      added) or ON CONFLICT DO NOTHING (distinct tables), all columns as array parameters;
+ *      the statement and the arrays' order come from the aggregate description
+ *      (jc_agg_upsert_sql), the rows from the fold's maps;
  *   4. one INSERT of the rejects;
- * then COMMIT.
+ * then COMMIT. Every array literal is checked before it is sent (jc_pgarray_end is NULL after
+ * any failed append), as is the statement text: an incomplete array would insert nothing and
+ * commit the batch's offsets without its deltas, so it fails the flush (JC_ERR_NOMEM, rolled
+ * back) instead.
  */
 #include "pgsink.h"
 
@@ -21,27 +26,25 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "../pgexec.h"
 #include "jiceng/jtime.h"
 
-#define MAX_COLS 16
+#define OFFSET_COLS 6 /* topic, partition, expected, next, high watermark, newest event */
+#define REJECT_COLS 9 /* topic, partition, offset, key, payload, status, reason, schema id, event id */
+/* The most array parameters one statement takes: an aggregate's key, its sums or its id, or
+ * the offsets', or the rejects' columns. */
+#define MAX_COLS (2 + JC_AGG_MAX_DIMS + JC_AGG_MAX_COLUMNS)
+_Static_assert(MAX_COLS >= OFFSET_COLS && MAX_COLS >= REJECT_COLS && JC_AGG_MAX_COLUMNS >= 1,
+               "MAX_COLS must hold every statement's array parameters");
 
-static jc_status_t check(PGconn *c, PGresult *r, const char *what, long *rows, jc_error_t *err)
+/* The arrays' texts, or JC_ERR_NOMEM naming what if any of them failed (pgarray.c). */
+static jc_status_t end_arrays(jc_pgarray_t *col, int n, const char **v, const char *what, jc_error_t *err)
 {
-    ExecStatusType s = PQresultStatus(r);
-    jc_status_t st = JC_OK;
-    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
-        st = jc_error_set(err, JC_ERR_PG, "postgres: %s: %s", what,
-                          r ? PQresultErrorMessage(r) : PQerrorMessage(c));
-    else if (rows != NULL)
-        *rows = atol(PQcmdTuples(r));
-    PQclear(r);
-    return st;
-}
-
-static jc_status_t exec(PGconn *c, const char *what, const char *sql, int n, const char *const *v,
-                        long *rows, jc_error_t *err)
-{
-    return check(c, PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0), what, rows, err);
+    int failed = 0;
+    for (int i = 0; i < n; i++)
+        failed |= (v[i] = jc_pgarray_end(&col[i])) == NULL;
+    return failed ? jc_error_set(err, JC_ERR_NOMEM, "flush: out of memory building the arrays of %s", what)
+                  : JC_OK;
 }
 
 jc_status_t jc_sink_load_offset(PGconn *c, const char *group, const char *topic, int32_t partition,
@@ -50,11 +53,13 @@ jc_status_t jc_sink_load_offset(PGconn *c, const char *group, const char *topic,
     char part[16];
     snprintf(part, sizeof part, "%d", (int)partition);
     const char *v[3] = {group, topic, part};
-    PGresult *r = PQexecParams(c, "select next_offset from jiceng.consumer_progress "
-                                  "where group_id = $1 and topic = $2 and partition = $3",
-                               3, NULL, v, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        return check(c, r, "reading consumer_progress", NULL, err);
+    PGresult *r = NULL;
+    jc_status_t st = jc_pg_exec(c, "reading consumer_progress",
+                                "select next_offset from jiceng.consumer_progress "
+                                "where group_id = $1 and topic = $2 and partition = $3",
+                                3, v, &r, NULL, err);
+    if (st != JC_OK)
+        return st;
     *next = PQntuples(r) > 0 ? atoll(PQgetvalue(r, 0, 0)) : -1;
     PQclear(r);
     return JC_OK;
@@ -86,9 +91,9 @@ jc_status_t jc_sink_load_ledger(PGconn *c, const char *topic, int32_t partition,
     PGresult *r = PQexecParams(c, "select entries from jiceng.dedup_ledger where topic = $1 and "
                                   "partition = $2 and created_at > now() - make_interval(days => $3::int)",
                                3, NULL, v, NULL, NULL, 1);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        return check(c, r, "reading dedup_ledger", NULL, err);
-    jc_status_t st = JC_OK;
+    jc_status_t st = jc_pg_check(c, r, "reading dedup_ledger", &r, NULL, err);
+    if (st != JC_OK)
+        return st;
     for (int i = 0; i < PQntuples(r) && st == JC_OK; i++)
         st = add_entries(seen, (const uint8_t *)PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
     PQclear(r);
@@ -101,18 +106,18 @@ jc_status_t jc_sink_expire_ledger(PGconn *c, int retention_days, jc_error_t *err
     char days[16];
     snprintf(days, sizeof days, "%d", retention_days);
     const char *v[1] = {days};
-    return exec(c, "expiring dedup_ledger",
-                "delete from jiceng.dedup_ledger where created_at < now() - make_interval(days => $1::int)",
-                1, v, NULL, err);
+    return jc_pg_exec(c, "expiring dedup_ledger",
+                      "delete from jiceng.dedup_ledger where created_at < now() - make_interval(days => $1::int)",
+                      1, v, NULL, NULL, err);
 }
 
 /* ---- flush ----------------------------------------------------------------------------- */
 
-static jc_status_t flush_offsets(PGconn *c, const jc_batch_t *b, jc_buf_t *col, jc_error_t *err)
+static jc_status_t flush_offsets(PGconn *c, const jc_batch_t *b, jc_pgarray_t *col, jc_error_t *err)
 {
     for (int pass = 0; pass < 2; pass++) { /* 0: partitions with a stored offset, 1: new ones */
         long want = 0, rows = 0;
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < OFFSET_COLS; i++)
             jc_pgarray_begin(&col[i]);
         for (size_t i = 0; i < b->nparts; i++) {
             const jc_part_t *p = b->parts[i];
@@ -128,10 +133,10 @@ static jc_status_t flush_offsets(PGconn *c, const jc_batch_t *b, jc_buf_t *col, 
         }
         if (want == 0)
             continue;
-        const char *v[7] = {b->group_id};
-        for (int i = 0; i < 6; i++)
-            v[i + 1] = jc_pgarray_end(&col[i]);
-        jc_status_t st = exec(c, "advancing offsets", pass == 0 ?
+        const char *v[1 + OFFSET_COLS] = {b->group_id};
+        jc_status_t st = end_arrays(col, OFFSET_COLS, v + 1, "consumer_progress", err);
+        if (st == JC_OK)
+            st = jc_pg_exec(c, "advancing offsets", pass == 0 ?
             "update jiceng.consumer_progress p set next_offset = u.n, high_watermark = u.hw, "
             " newest_event_at = greatest(p.newest_event_at, case when u.ne > 0 then to_timestamp(u.ne / 1000.0) end), "
             " updated_at = now() "
@@ -143,7 +148,7 @@ static jc_status_t flush_offsets(PGconn *c, const jc_batch_t *b, jc_buf_t *col, 
             "select $1, u.topic, u.partition, u.n, u.hw, case when u.ne > 0 then to_timestamp(u.ne / 1000.0) end "
             "from unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) "
             " as u(topic, partition, expected, n, hw, ne) on conflict do nothing",
-            7, v, &rows, err);
+            1 + OFFSET_COLS, v, NULL, &rows, err);
         if (st != JC_OK)
             return st;
         if (rows != want)
@@ -165,67 +170,21 @@ static jc_status_t flush_ledger(PGconn *c, const jc_batch_t *b, jc_error_t *err)
         const char *v[4] = {p->topic, part, first, (const char *)p->ledger.data};
         int lens[4] = {0, 0, 0, (int)p->ledger.len};
         int fmts[4] = {0, 0, 0, 1};
-        jc_status_t st = check(c, PQexecParams(c,
+        jc_status_t st = jc_pg_check(c, PQexecParams(c,
             "insert into jiceng.dedup_ledger (topic, partition, first_offset, entries) values ($1, $2, $3, $4)",
-            4, NULL, v, lens, fmts, 0), "writing dedup_ledger", NULL, err);
+            4, NULL, v, lens, fmts, 0), "writing dedup_ledger", NULL, NULL, err);
         if (st != JC_OK)
             return st;
     }
     return JC_OK;
 }
 
-/* The statement for one aggregate table, into sql. */
-static void table_sql(const jc_agg_table_t *t, jc_buf_t *sql)
-{
-    char tmp[256];
-    jc_buf_reset(sql);
-    snprintf(tmp, sizeof tmp, "insert into jiceng.%s as t (county_code, day", t->name);
-    jc_buf_append_str(sql, tmp);
-    for (int d = 0; d < t->ndims; d++) {
-        jc_buf_append_str(sql, ", ");
-        jc_buf_append_str(sql, t->dim_cols[d]);
-    }
-    for (int s = 0; s < t->nsums; s++) {
-        jc_buf_append_str(sql, ", ");
-        jc_buf_append_str(sql, t->sum_cols[s]);
-    }
-    if (t->id_col != NULL) {
-        jc_buf_append_str(sql, ", ");
-        jc_buf_append_str(sql, t->id_col);
-    }
-    jc_buf_append_str(sql, ") select * from unnest($1::int[], $2::date[]");
-    int n = 2;
-    for (int d = 0; d < t->ndims; d++, n++) {
-        snprintf(tmp, sizeof tmp, ", $%d::text[]", n + 1);
-        jc_buf_append_str(sql, tmp);
-    }
-    for (int s = 0; s < t->nsums; s++, n++) {
-        snprintf(tmp, sizeof tmp, ", $%d::bigint[]", n + 1);
-        jc_buf_append_str(sql, tmp);
-    }
-    if (t->id_col != NULL) {
-        snprintf(tmp, sizeof tmp, ", $%d::text[]) on conflict do nothing", n + 1);
-        jc_buf_append_str(sql, tmp);
-        return;
-    }
-    jc_buf_append_str(sql, ") on conflict (county_code, day");
-    for (int d = 0; d < t->ndims; d++) {
-        jc_buf_append_str(sql, ", ");
-        jc_buf_append_str(sql, t->dim_cols[d]);
-    }
-    jc_buf_append_str(sql, ") do update set ");
-    for (int s = 0; s < t->nsums; s++) {
-        snprintf(tmp, sizeof tmp, "%s%s = t.%s + excluded.%s", s ? ", " : "", t->sum_cols[s],
-                 t->sum_cols[s], t->sum_cols[s]);
-        jc_buf_append_str(sql, tmp);
-    }
-}
-
-static jc_status_t flush_table(PGconn *c, jc_agg_id_t id, const jc_keymap_t *m, jc_buf_t *col,
+/* One aggregate's map as its upsert: one array per column, in the order of jc_agg_upsert_sql
+ * (county, day, dims, then the sums or the id). */
+static jc_status_t flush_table(PGconn *c, const jc_aggregate_t *a, const jc_keymap_t *m, jc_pgarray_t *col,
                                jc_buf_t *sql, jc_error_t *err)
 {
-    const jc_agg_table_t *t = &jc_agg_tables[id];
-    int ncols = 2 + t->ndims + t->nsums + (t->id_col != NULL);
+    int ncols = 2 + a->ndims + a->ncolumns + (a->kind == JC_AGG_DISTINCT);
     for (int i = 0; i < ncols; i++)
         jc_pgarray_begin(&col[i]);
     char day[16];
@@ -236,25 +195,27 @@ static jc_status_t flush_table(PGconn *c, jc_agg_id_t id, const jc_keymap_t *m, 
         jc_pgarray_int(&col[i++], k->county);
         jc_day_format(k->day, day, sizeof day);
         jc_pgarray_text(&col[i++], day);
-        for (int d = 0; d < t->ndims; d++)
-            jc_pgarray_text(&col[i++], jc_fold_dim_symbol(id, d, k->dim[d]));
-        for (int x = 0; x < t->nsums; x++)
+        for (int d = 0; d < a->ndims; d++)
+            jc_pgarray_text(&col[i++], jc_agg_dim_symbol(a, d, k->dim[d]));
+        for (int x = 0; x < a->ncolumns; x++)
             jc_pgarray_int(&col[i++], s[x]);
-        if (t->id_col != NULL)
+        if (a->kind == JC_AGG_DISTINCT)
             jc_pgarray_text(&col[i++], k->id);
     }
     const char *v[MAX_COLS];
-    for (int i = 0; i < ncols; i++)
-        v[i] = jc_pgarray_end(&col[i]);
-    table_sql(t, sql);
-    return exec(c, t->name, (const char *)sql->data, ncols, v, NULL, err);
+    jc_status_t st = end_arrays(col, ncols, v, a->table, err);
+    if (st == JC_OK && jc_agg_upsert_sql(a, "jiceng", JC_AGG_ROWS_ARRAYS, sql) != JC_OK)
+        st = jc_error_set(err, JC_ERR_NOMEM, "flush: out of memory composing the upsert of %s", a->table);
+    if (st == JC_OK)
+        st = jc_pg_exec(c, a->table, (const char *)sql->data, ncols, v, NULL, NULL, err);
+    return st;
 }
 
-static jc_status_t flush_rejects(PGconn *c, const jc_batch_t *b, jc_buf_t *col, jc_error_t *err)
+static jc_status_t flush_rejects(PGconn *c, const jc_batch_t *b, jc_pgarray_t *col, jc_error_t *err)
 {
     if (b->nrejects == 0)
         return JC_OK;
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < REJECT_COLS; i++)
         jc_pgarray_begin(&col[i]);
     for (size_t i = 0; i < b->nrejects; i++) {
         const jc_reject_t *r = &b->rejects[i];
@@ -274,25 +235,28 @@ static jc_status_t flush_rejects(PGconn *c, const jc_batch_t *b, jc_buf_t *col, 
         else
             jc_pgarray_null(&col[8]);
     }
-    const char *v[9];
-    for (int i = 0; i < 9; i++)
-        v[i] = jc_pgarray_end(&col[i]);
-    return exec(c, "writing rejects",
-                "insert into jiceng.rejects (topic, partition, kafka_offset, msg_key, payload, status, reason, schema_id, event_id) "
-                "select u.t, u.p, u.o, decode(u.k, 'hex'), decode(u.v, 'hex'), u.s, u.r, u.id, u.e "
-                "from unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], "
-                "$8::int[], $9::text[]) as u(t, p, o, k, v, s, r, id, e) on conflict do nothing",
-                9, v, NULL, err);
+    const char *v[REJECT_COLS];
+    jc_status_t st = end_arrays(col, REJECT_COLS, v, "rejects", err);
+    if (st != JC_OK)
+        return st;
+    return jc_pg_exec(c, "writing rejects",
+                      "insert into jiceng.rejects (topic, partition, kafka_offset, msg_key, payload, status, reason, schema_id, event_id) "
+                      "select u.t, u.p, u.o, decode(u.k, 'hex'), decode(u.v, 'hex'), u.s, u.r, u.id, u.e "
+                      "from unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], "
+                      "$8::int[], $9::text[]) as u(t, p, o, k, v, s, r, id, e) on conflict do nothing",
+                      REJECT_COLS, v, NULL, NULL, err);
 }
 
-static jc_status_t flush_body(PGconn *c, const jc_batch_t *b, jc_buf_t *col, jc_buf_t *sql, jc_error_t *err)
+static jc_status_t flush_body(PGconn *c, const jc_batch_t *b, jc_pgarray_t *col, jc_buf_t *sql, jc_error_t *err)
 {
+    size_t n;
+    const jc_aggregate_t *all = jc_aggregates(&n);
     jc_status_t st = flush_offsets(c, b, col, err);
     if (st == JC_OK)
         st = flush_ledger(c, b, err);
-    for (int t = 0; t < JC_AGG_COUNT && st == JC_OK; t++)
+    for (size_t t = 0; t < n && st == JC_OK; t++)
         if (b->fold->maps[t].count > 0)
-            st = flush_table(c, (jc_agg_id_t)t, &b->fold->maps[t], col, sql, err);
+            st = flush_table(c, &all[t], &b->fold->maps[t], col, sql, err);
     if (st == JC_OK)
         st = flush_rejects(c, b, col, err);
     return st;
@@ -300,16 +264,17 @@ static jc_status_t flush_body(PGconn *c, const jc_batch_t *b, jc_buf_t *col, jc_
 
 jc_status_t jc_sink_flush(PGconn *c, const jc_batch_t *b, jc_error_t *err)
 {
-    jc_buf_t col[MAX_COLS] = {{0}}, sql = {0};
-    jc_status_t st = exec(c, "begin", "begin", 0, NULL, NULL, err);
+    jc_pgarray_t col[MAX_COLS] = {0};
+    jc_buf_t sql = {0};
+    jc_status_t st = jc_pg_exec(c, "begin", "begin", 0, NULL, NULL, NULL, err);
     if (st == JC_OK)
         st = flush_body(c, b, col, &sql, err);
     if (st == JC_OK)
-        st = exec(c, "commit", "commit", 0, NULL, NULL, err);
-    else if (PQstatus(c) == CONNECTION_OK)
-        PQclear(PQexec(c, "rollback"));
+        st = jc_pg_exec(c, "commit", "commit", 0, NULL, NULL, NULL, err);
+    else
+        jc_pg_rollback(c);
     for (int i = 0; i < MAX_COLS; i++)
-        jc_buf_free(&col[i]);
+        jc_pgarray_free(&col[i]);
     jc_buf_free(&sql);
     return st;
 }

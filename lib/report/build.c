@@ -251,6 +251,8 @@ static jc_status_t load_all(PGconn *c, jc_report_t *r, jc_error_t *err)
 jc_status_t jc_report_build(PGconn *c, const jc_region_t *region, const jc_period_t *period,
                             jc_report_t **out, jc_error_t *err)
 {
+    if (rp_defs_init(err) != JC_OK)
+        return JC_ERR_INVALID_ARG;
     jc_report_t *r = calloc(1, sizeof *r);
     if (r == NULL)
         return jc_error_set(err, JC_ERR_NOMEM, "report: out of memory");

@@ -1,106 +1,95 @@
 /*
- * defs.c: what the report shows, as tables (model.h): the four sections with their views,
- * measures and figures (key, Chinese and English label, how the value derives from the raw
- * integers), the breakdowns by hazard, trainee role and training base with the Avro symbols'
- * names, and the metrics of the ranking table and the trend. The renderers only walk these
- * tables, so a figure added here appears in every format.
+ * defs.c: what the report shows beyond the aggregate description (model.h), as tables that
+ * name columns: per section the display order of its figures and the figures derived from
+ * columns (ratios, mean days), the breakdowns by hazard, trainee role and training base with
+ * the symbols' names, the metrics of the ranking table and the trend, and the HTML page's key
+ * figures. rp_defs_init builds the sections from the description (jiceng/aggregates.h) -- a
+ * count figure per column, labelled as the description labels it -- and resolves every name
+ * here to a raw index once, failing loudly on a name that does not resolve. A column the order
+ * lists do not name follows its section's listed figures in description order, so a new column
+ * needs no line here. The renderers only walk the resolved tables, so a figure appears in every
+ * format.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "jiceng/fields.h"
 #include "jiceng/jtime.h"
 #include "model.h"
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
+/* An array and its length, the length checked against a bound by the compiler (a negative
+ * array size stops the build). */
+#define BOUNDED(a, max) (a), LEN(a) * sizeof(char[LEN(a) <= (max) ? 1 : -1])
 
-/* ---- visits ---- */
+/* A figure as listed: a count names a column (or the distinct count's key) and takes its
+ * labels from the description; a ratio or mean names its numerator and denominator. */
+typedef struct figure_spec {
+    const char *key, *zh, *en;
+    rp_kind_t kind;
+    const char *num, *den;
+} figure_spec_t;
 
-static const char *const visit_measures[] = {"visits", "households_visited", "people_met", "deeds_done",
-                                             "problems_solved", "overnight_stays", "hours_on_site"};
-static const rp_figure_t visit_figures[] = {
-    {"cadres", "下基层干部(人)", "distinct cadres who went down", RP_COUNT, V_CADRES, 0, false},
-    {"visits", "走访(次)", "visits", RP_COUNT, V_VISITS, 0, false},
-    {"people_met", "走访群众(人次)", "people met", RP_COUNT, V_PEOPLE, 0, false},
-    {"households_visited", "走访农户(户次)", "households visited", RP_COUNT, V_HOUSEHOLDS, 0, false},
-    {"deeds_done", "办实事(件)", "practical deeds done", RP_COUNT, V_DEEDS, 0, false},
-    {"problems_solved", "解决问题(个)", "problems solved", RP_COUNT, V_PROBLEMS, 0, false},
-    {"overnight_stays", "驻村住宿(夜)", "overnight stays in villages", RP_COUNT, V_OVERNIGHT, 0, false},
-    {"hours_on_site", "在基层时长(小时)", "hours on site", RP_COUNT, V_HOURS, 0, false},
+#define COUNT(column) {column, NULL, NULL, RP_COUNT, NULL, NULL}
+#define RATIO(key, zh, en, num, den) {key, zh, en, RP_RATIO, num, den}
+#define DAYS(key, zh, en, num, den) {key, zh, en, RP_DAYS, num, den}
+
+static const figure_spec_t visit_figures[] = {
+    COUNT("cadres"), COUNT("visits"), COUNT("people_met"), COUNT("households_visited"),
+    COUNT("deeds_done"), COUNT("problems_solved"), COUNT("overnight_stays"), COUNT("hours_on_site"),
 };
 
-/* ---- petitions ---- */
-
-static const char *const petition_measures[] = {
-    "received", "people_received", "resolved", "resolution_seconds", "resolved_within_1d",
-    "resolved_within_7d", "resolved_within_30d", "followed_up", "followups_answered", "satisfied"};
-static const rp_figure_t petition_figures[] = {
-    {"received", "受理信访(批次)", "petition batches received", RP_COUNT, P_RECEIVED, 0, false},
-    {"people_received", "接待群众(人次)", "people received", RP_COUNT, P_PEOPLE, 0, false},
-    {"resolved", "办结(件)", "petitions resolved", RP_COUNT, P_RESOLVED, 0, false},
-    {"resolution_rate", "办结率(本期办结÷本期受理)",
-     "resolution rate (resolutions in the period ÷ receipts in the period)", RP_RATIO, P_RESOLVED,
-     P_RECEIVED, false},
-    {"mean_resolution_days", "平均办结用时(天)",
-     "mean resolution time in days (of resolutions in the period)", RP_DAYS, P_SECONDS, P_RESOLVED, false},
-    {"resolved_within_1d_share", "1日内办结占比", "share resolved within 1 day (of resolutions in the period)",
-     RP_RATIO, P_WITHIN_1D, P_RESOLVED, false},
-    {"resolved_within_7d_share", "7日内办结占比", "share resolved within 7 days (of resolutions in the period)",
-     RP_RATIO, P_WITHIN_7D, P_RESOLVED, false},
-    {"resolved_within_30d_share", "30日内办结占比",
-     "share resolved within 30 days (of resolutions in the period)", RP_RATIO, P_WITHIN_30D, P_RESOLVED, false},
-    {"followed_up", "回访(件)", "follow-ups", RP_COUNT, P_FOLLOWED_UP, 0, false},
-    {"followups_answered", "回访有答复(件)", "follow-ups that answered", RP_COUNT, P_ANSWERED, 0, false},
-    {"satisfied", "表示满意(件)", "satisfied", RP_COUNT, P_SATISFIED, 0, false},
-    {"satisfaction_rate", "满意率(满意÷有答复回访)", "satisfaction rate (satisfied ÷ follow-ups that answered)",
-     RP_RATIO, P_SATISFIED, P_ANSWERED, false},
-    {"resolution_seconds", "办结用时合计(秒)", "total resolution time in seconds", RP_COUNT, P_SECONDS, 0, true},
-    {"resolved_within_1d", "1日内办结(件)", "resolved within 1 day", RP_COUNT, P_WITHIN_1D, 0, true},
-    {"resolved_within_7d", "7日内办结(件)", "resolved within 7 days", RP_COUNT, P_WITHIN_7D, 0, true},
-    {"resolved_within_30d", "30日内办结(件)", "resolved within 30 days", RP_COUNT, P_WITHIN_30D, 0, true},
+static const figure_spec_t petition_figures[] = {
+    COUNT("received"),
+    COUNT("people_received"),
+    COUNT("resolved"),
+    RATIO("resolution_rate", "办结率(本期办结÷本期受理)",
+          "resolution rate (resolutions in the period ÷ receipts in the period)", "resolved", "received"),
+    DAYS("mean_resolution_days", "平均办结用时(天)", "mean resolution time in days (of resolutions in the period)",
+         "resolution_seconds", "resolved"),
+    RATIO("resolved_within_1d_share", "1日内办结占比", "share resolved within 1 day (of resolutions in the period)",
+          "resolved_within_1d", "resolved"),
+    RATIO("resolved_within_7d_share", "7日内办结占比", "share resolved within 7 days (of resolutions in the period)",
+          "resolved_within_7d", "resolved"),
+    RATIO("resolved_within_30d_share", "30日内办结占比",
+          "share resolved within 30 days (of resolutions in the period)", "resolved_within_30d", "resolved"),
+    COUNT("followed_up"),
+    COUNT("followups_answered"),
+    COUNT("satisfied"),
+    RATIO("satisfaction_rate", "满意率(满意÷有答复回访)", "satisfaction rate (satisfied ÷ follow-ups that answered)",
+          "satisfied", "followups_answered"),
+    /* then the details: resolution_seconds, resolved_within_1d/7d/30d */
 };
 
-/* ---- disaster responses ---- */
-
-static const char *const disaster_measures[] = {
-    "responses", "responders", "party_member_responders", "people_evacuated", "people_rescued",
-    "deaths", "injured", "households_assisted"};
-static const rp_figure_t disaster_figures[] = {
-    {"incidents", "灾情(起)", "distinct incidents", RP_COUNT, D_INCIDENTS, 0, false},
-    {"responses", "出动(次)", "responses", RP_COUNT, D_RESPONSES, 0, false},
-    {"responders", "出动人员(人次)", "responders", RP_COUNT, D_RESPONDERS, 0, false},
-    {"party_member_responders", "其中党员(人次)", "party-member responders", RP_COUNT, D_PARTY, 0, false},
-    {"people_evacuated", "转移群众(人)", "people evacuated", RP_COUNT, D_EVACUATED, 0, false},
-    {"people_rescued", "救出群众(人)", "people rescued", RP_COUNT, D_RESCUED, 0, false},
-    {"deaths", "死亡(人)", "deaths", RP_COUNT, D_DEATHS, 0, false},
-    {"injured", "受伤(人)", "injured", RP_COUNT, D_INJURED, 0, false},
-    {"households_assisted", "帮扶受灾户(户)", "households assisted", RP_COUNT, D_HOUSEHOLDS, 0, false},
+static const figure_spec_t disaster_figures[] = {
+    COUNT("incidents"), COUNT("responses"), COUNT("responders"), COUNT("party_member_responders"),
+    COUNT("people_evacuated"), COUNT("people_rescued"), COUNT("deaths"), COUNT("injured"),
+    COUNT("households_assisted"),
 };
 
-/* ---- trainings ---- */
-
-static const char *const training_measures[] = {"completions", "hours", "passed", "from_poor_village"};
-static const rp_figure_t training_figures[] = {
-    {"completions", "完成培训(人次)", "training completions", RP_COUNT, T_COMPLETIONS, 0, false},
-    {"trainees", "参训人员(人)", "distinct trainees", RP_COUNT, T_TRAINEES, 0, false},
-    {"hours", "培训学时", "training hours", RP_COUNT, T_HOURS, 0, false},
-    {"passed", "考核合格(人次)", "passed", RP_COUNT, T_PASSED, 0, false},
-    {"pass_rate", "合格率(合格÷完成)", "pass rate (passed ÷ completions)", RP_RATIO, T_PASSED, T_COMPLETIONS, false},
-    {"from_poor_village", "贫困村学员(人次)", "completions by trainees from poor villages", RP_COUNT, T_POOR, 0,
-     false},
-    {"poor_village_share", "贫困村学员占比", "share from poor villages (of completions)", RP_RATIO, T_POOR,
-     T_COMPLETIONS, false},
+static const figure_spec_t training_figures[] = {
+    COUNT("completions"),
+    COUNT("trainees"),
+    COUNT("hours"),
+    COUNT("passed"),
+    RATIO("pass_rate", "合格率(合格÷完成)", "pass rate (passed ÷ completions)", "passed", "completions"),
+    COUNT("from_poor_village"),
+    RATIO("poor_village_share", "贫困村学员占比", "share from poor villages (of completions)", "from_poor_village",
+          "completions"),
 };
 
-const rp_section_def_t rp_sections[RP_NSECTIONS] = {
-    {"visits", "干部下基层", "Cadres at the grassroots", "visits", visit_measures, (int)LEN(visit_measures),
-     "visit_cadres", "cadre_id", visit_figures, LEN(visit_figures)},
-    {"petitions", "信访接待", "Petitions", "petitions", petition_measures, (int)LEN(petition_measures), NULL,
-     NULL, petition_figures, LEN(petition_figures)},
-    {"disaster_responses", "抢险救灾", "Disaster response", "disaster_responses", disaster_measures,
-     (int)LEN(disaster_measures), "disaster_incidents", "incident_id", disaster_figures, LEN(disaster_figures)},
-    {"trainings", "教育培训", "Training", "trainings", training_measures, (int)LEN(training_measures),
-     "training_trainees", "trainee_id", training_figures, LEN(training_figures)},
+static const struct {
+    const figure_spec_t *specs;
+    size_t n;
+} figure_order[RP_NSECTIONS] = {
+    [JC_VISIT] = {BOUNDED(visit_figures, RP_MAX_FIGURES)},
+    [JC_PETITION] = {BOUNDED(petition_figures, RP_MAX_FIGURES)},
+    [JC_DISASTER_RESPONSE] = {BOUNDED(disaster_figures, RP_MAX_FIGURES)},
+    [JC_TRAINING_COMPLETION] = {BOUNDED(training_figures, RP_MAX_FIGURES)},
 };
+
+rp_section_def_t rp_sections[RP_NSECTIONS];
 
 /* ---- breakdowns ---- */
 
@@ -130,28 +119,212 @@ static const rp_symbol_t bases[] = {
     {"COUNTY", "县级基地", "county bases"},
     {"ONLINE", "网络培训", "online"},
 };
-static const int hazard_columns[] = {D_INCIDENTS, D_RESPONSES, D_RESPONDERS, D_PARTY, D_EVACUATED,
-                                     D_RESCUED, D_DEATHS, D_INJURED, D_HOUSEHOLDS};
-static const int training_columns[] = {T_COMPLETIONS, T_HOURS, T_PASSED, T_POOR};
+_Static_assert(LEN(hazards) == JC_HAZARD_COUNT, "a name for every hazard of jiceng/event.h");
+_Static_assert(LEN(roles) == JC_TRAINEE_ROLE_COUNT, "a name for every trainee role of jiceng/event.h");
+_Static_assert(LEN(bases) == JC_TRAINING_BASE_COUNT, "a name for every training base of jiceng/event.h");
 
-const rp_breakdown_def_t rp_breakdowns[RP_NBREAKDOWNS] = {
-    {"by_hazard", "按灾种", "by hazard", RP_DISASTERS, "hazard", true, hazards, LEN(hazards),
-     hazard_columns, LEN(hazard_columns)},
-    {"by_role", "按学员类别", "by trainee role", RP_TRAININGS, "trainee_role", false, roles, LEN(roles),
-     training_columns, LEN(training_columns)},
-    {"by_base", "按培训基地", "by training base", RP_TRAININGS, "training_base", false, bases, LEN(bases),
-     training_columns, LEN(training_columns)},
+/* (the symbols' keys are checked against the field table's symbols by rp_defs_init) */
+#define BREAKDOWN(k, z, e, s, c, syms) \
+    {.key = k, .zh = z, .en = e, .section = s, .column = c, .symbols = syms, \
+     .nsymbols = LEN(syms) * sizeof(char[LEN(syms) <= RP_MAX_SYMBOLS ? 1 : -1])}
+
+rp_breakdown_def_t rp_breakdowns[RP_NBREAKDOWNS] = {
+    [RP_BY_HAZARD] = BREAKDOWN("by_hazard", "按灾种", "by hazard", JC_DISASTER_RESPONSE, "hazard", hazards),
+    [RP_BY_ROLE] = BREAKDOWN("by_role", "按学员类别", "by trainee role", JC_TRAINING_COMPLETION, "trainee_role",
+                             roles),
+    [RP_BY_BASE] = BREAKDOWN("by_base", "按培训基地", "by training base", JC_TRAINING_COMPLETION, "training_base",
+                             bases),
 };
 
-const rp_metric_t rp_metrics[RP_NMETRICS] = {
-    {"cadres", "下基层干部", "cadres", RP_VISITS, V_CADRES},
-    {"visits", "走访", "visits", RP_VISITS, V_VISITS},
-    {"people_met", "走访群众", "people met", RP_VISITS, V_PEOPLE},
-    {"petitions_received", "受理信访", "petitions", RP_PETITIONS, P_RECEIVED},
-    {"petitions_resolved", "办结信访", "resolved", RP_PETITIONS, P_RESOLVED},
-    {"disaster_responses", "救灾出动", "responses", RP_DISASTERS, D_RESPONSES},
-    {"training_completions", "完成培训", "trainings", RP_TRAININGS, T_COMPLETIONS},
+rp_metric_t rp_metrics[RP_NMETRICS] = {
+    [M_CADRES] = {"cadres", "下基层干部", "cadres", JC_VISIT, "cadres", 0},
+    [M_VISITS] = {"visits", "走访", "visits", JC_VISIT, "visits", 0},
+    [M_PEOPLE] = {"people_met", "走访群众", "people met", JC_VISIT, "people_met", 0},
+    [M_PETITIONS] = {"petitions_received", "受理信访", "petitions", JC_PETITION, "received", 0},
+    [M_RESOLVED] = {"petitions_resolved", "办结信访", "resolved", JC_PETITION, "resolved", 0},
+    [M_RESPONSES] = {"disaster_responses", "救灾出动", "responses", JC_DISASTER_RESPONSE, "responses", 0},
+    [M_COMPLETIONS] = {"training_completions", "完成培训", "trainings", JC_TRAINING_COMPLETION, "completions", 0},
 };
+
+rp_kpi_t rp_kpis[] = {
+    {JC_VISIT, "cadres", "下基层干部", NULL},
+    {JC_VISIT, "people_met", "走访群众", NULL},
+    {JC_VISIT, "deeds_done", "办实事", NULL},
+    {JC_PETITION, "resolution_rate", "信访办结率", NULL},
+    {JC_DISASTER_RESPONSE, "responders", "救灾出动人员", NULL},
+    {JC_TRAINING_COMPLETION, "completions", "完成培训", NULL},
+};
+_Static_assert(LEN(rp_kpis) == RP_NKPIS, "RP_NKPIS key figures");
+
+/* ---- resolving the definitions (rp_defs_init) ---- */
+
+static pthread_once_t defs_once = PTHREAD_ONCE_INIT;
+static jc_error_t defs_err;
+
+/* The raw index of a count named name in section s (a sum column or the distinct count's
+ * key), or -1. */
+static int raw_index(const rp_section_def_t *d, const char *name)
+{
+    int i = jc_agg_column_index(d->sums, name);
+    if (i >= 0)
+        return i;
+    return d->distinct != NULL && strcmp(d->distinct->key, name) == 0 ? d->sums->ncolumns : -1;
+}
+
+static jc_status_t resolve(const rp_section_def_t *d, const char *name, int *index)
+{
+    *index = name != NULL ? raw_index(d, name) : -1;
+    if (*index < 0)
+        return jc_error_set(&defs_err, JC_ERR_INVALID_ARG, "report: section %s has no count '%s' "
+                            "(lib/report/defs.c names a column the aggregate description lacks)",
+                            d->key, name ? name : "(none)");
+    return JC_OK;
+}
+
+/* The section's aggregates for event type t: exactly one sums, at most one distinct. */
+static jc_status_t find_aggregates(rp_section_def_t *d, jc_event_type_t t)
+{
+    size_t n;
+    const jc_aggregate_t *all = jc_aggregates(&n);
+    for (size_t i = 0; i < n; i++) {
+        const jc_aggregate_t **slot = all[i].kind == JC_AGG_SUMS ? &d->sums : &d->distinct;
+        if (all[i].type != t)
+            continue;
+        if (*slot != NULL)
+            return jc_error_set(&defs_err, JC_ERR_INVALID_ARG, "report: event type %s has two %s aggregates "
+                                "(%s, %s): a section pairs one sums and at most one distinct aggregate",
+                                jc_event_type_name(t), all[i].kind == JC_AGG_SUMS ? "sums" : "distinct",
+                                (*slot)->table, all[i].table);
+        *slot = &all[i];
+    }
+    if (d->sums == NULL)
+        return jc_error_set(&defs_err, JC_ERR_INVALID_ARG, "report: event type %s has no sums aggregate",
+                            jc_event_type_name(t));
+    d->key = d->sums->key;
+    d->zh = d->sums->zh;
+    d->en = d->sums->en;
+    return JC_OK;
+}
+
+static bool has_figure(const rp_section_def_t *d, const char *key)
+{
+    for (size_t i = 0; i < d->nfigures; i++)
+        if (strcmp(d->figures[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+/* Append the count figure of raw index i (its labels from the description). */
+static jc_status_t add_count(rp_section_def_t *d, int i)
+{
+    bool column = i < d->sums->ncolumns;
+    const jc_agg_column_t *c = column ? &d->sums->columns[i] : NULL;
+    const char *key = column ? c->name : d->distinct->key;
+    if (has_figure(d, key) || d->nfigures == RP_MAX_FIGURES)
+        return jc_error_set(&defs_err, JC_ERR_INVALID_ARG, "report: section %s: figure %s %s", d->key, key,
+                            has_figure(d, key) ? "listed twice" : "is past RP_MAX_FIGURES");
+    d->figures[d->nfigures++] = (rp_figure_t){key, column ? c->zh : d->distinct->zh,
+                                              column ? c->en : d->distinct->en, RP_COUNT, i, 0,
+                                              column && c->detail};
+    return JC_OK;
+}
+
+static jc_status_t add_spec(rp_section_def_t *d, const figure_spec_t *f)
+{
+    int num, den = 0;
+    if (resolve(d, f->kind == RP_COUNT ? f->key : f->num, &num) != JC_OK)
+        return JC_ERR_INVALID_ARG;
+    if (f->kind == RP_COUNT)
+        return add_count(d, num);
+    if (resolve(d, f->den, &den) != JC_OK)
+        return JC_ERR_INVALID_ARG;
+    if (has_figure(d, f->key) || d->nfigures == RP_MAX_FIGURES)
+        return jc_error_set(&defs_err, JC_ERR_INVALID_ARG, "report: section %s: figure %s is listed twice "
+                            "or past RP_MAX_FIGURES", d->key, f->key);
+    d->figures[d->nfigures++] = (rp_figure_t){f->key, f->zh, f->en, f->kind, num, den, false};
+    return JC_OK;
+}
+
+/* Section t: the listed figures, then every count not listed, in description order. */
+static jc_status_t build_section(jc_event_type_t t)
+{
+    rp_section_def_t *d = &rp_sections[t];
+    if (find_aggregates(d, t) != JC_OK)
+        return JC_ERR_INVALID_ARG;
+    for (size_t i = 0; i < figure_order[t].n; i++)
+        if (add_spec(d, &figure_order[t].specs[i]) != JC_OK)
+            return JC_ERR_INVALID_ARG;
+    int nraw = d->sums->ncolumns + (d->distinct != NULL);
+    for (int i = 0; i < nraw; i++) {
+        bool column = i < d->sums->ncolumns;
+        if (!has_figure(d, column ? d->sums->columns[i].name : d->distinct->key) && add_count(d, i) != JC_OK)
+            return JC_ERR_INVALID_ARG;
+    }
+    return JC_OK;
+}
+
+static bool has_dim(const jc_aggregate_t *a, const char *column)
+{
+    for (int i = 0; a != NULL && i < a->ndims; i++)
+        if (strcmp(a->dims[i], column) == 0)
+            return true;
+    return false;
+}
+
+/* Breakdown b: its dimension is one of the section's, its symbols are the enum's, and its
+ * columns are the section's counts (not details) that have the dimension. */
+static jc_status_t build_breakdown(rp_breakdown_def_t *b)
+{
+    const rp_section_def_t *d = &rp_sections[b->section];
+    const jc_field_t *f = b->column ? jc_event_field((jc_event_type_t)b->section, b->column) : NULL;
+    if (f == NULL || !has_dim(d->sums, b->column) || (size_t)f->nsymbols != b->nsymbols)
+        return jc_error_set(&defs_err, JC_ERR_INVALID_ARG, "report: breakdown %s: %s is not a dimension of "
+                            "%s with %zu symbols", b->key, b->column ? b->column : "(none)", d->sums->table,
+                            b->nsymbols);
+    for (size_t i = 0; i < b->nsymbols; i++)
+        if (strcmp(f->symbols[i], b->symbols[i].key) != 0)
+            return jc_error_set(&defs_err, JC_ERR_INVALID_ARG, "report: breakdown %s: symbol %zu is %s, "
+                                "the field table has %s", b->key, i, b->symbols[i].key, f->symbols[i]);
+    b->with_distinct = has_dim(d->distinct, b->column);
+    b->ncolumns = 0;
+    for (size_t i = 0; i < d->nfigures; i++) {
+        const rp_figure_t *x = &d->figures[i];
+        bool distinct = x->num == d->sums->ncolumns;
+        if (x->kind == RP_COUNT && !x->detail && (!distinct || b->with_distinct))
+            b->columns[b->ncolumns++] = x->num; /* at most one per raw index: fits */
+    }
+    return JC_OK;
+}
+
+static void init_defs(void)
+{
+    jc_error_clear(&defs_err);
+    if (jc_aggregates_check(&defs_err) != JC_OK)
+        return;
+    for (int t = 0; t < RP_NSECTIONS; t++)
+        if (build_section((jc_event_type_t)t) != JC_OK)
+            return;
+    for (int b = 0; b < RP_NBREAKDOWNS; b++)
+        if (build_breakdown(&rp_breakdowns[b]) != JC_OK)
+            return;
+    for (int m = 0; m < RP_NMETRICS; m++)
+        if (resolve(&rp_sections[rp_metrics[m].section], rp_metrics[m].column, &rp_metrics[m].index) != JC_OK)
+            return;
+    for (int k = 0; k < RP_NKPIS; k++)
+        if ((rp_kpis[k].figure = rp_find_figure(rp_kpis[k].section, rp_kpis[k].key)) == NULL) {
+            jc_error_set(&defs_err, JC_ERR_INVALID_ARG, "report: key figure %s of section %s does not exist",
+                         rp_kpis[k].key, rp_sections[rp_kpis[k].section].key);
+            return;
+        }
+}
+
+jc_status_t rp_defs_init(jc_error_t *err)
+{
+    pthread_once(&defs_once, init_defs);
+    if (defs_err.code != JC_OK && err != NULL)
+        *err = defs_err;
+    return defs_err.code;
+}
 
 const rp_figure_t *rp_count_figure(int s, int i)
 {

@@ -93,18 +93,13 @@ static jc_status_t fresh_meta(const jc_report_t *r, jc_buf_t *b)
 /* The six figures a reader sees first, in the header band (the cards below repeat them). */
 static jc_status_t key_figures(const jc_report_t *r, jc_buf_t *b)
 {
-    static const struct { int section; const char *key, *label; } kpis[] = {
-        {RP_VISITS, "cadres", "下基层干部"},        {RP_VISITS, "people_met", "走访群众"},
-        {RP_VISITS, "deeds_done", "办实事"},        {RP_PETITIONS, "resolution_rate", "信访办结率"},
-        {RP_DISASTERS, "responders", "救灾出动人员"}, {RP_TRAININGS, "completions", "完成培训"},
-    };
     jc_status_t st = rp_appendf(b, "<div class=\"kpis\">");
-    for (size_t i = 0; st == JC_OK && i < sizeof kpis / sizeof kpis[0]; i++) {
+    for (size_t i = 0; st == JC_OK && i < RP_NKPIS; i++) {
         char text[32];
-        const rp_figure_t *f = rp_find_figure(kpis[i].section, kpis[i].key);
+        const rp_kpi_t *k = &rp_kpis[i];
         st = rp_appendf(b, "<div class=\"kpi\" data-kpi=\"%s.%s\"><div class=\"v\">%s</div><div class=\"l\">%s</div></div>",
-                        rp_sections[kpis[i].section].key, f->key,
-                        rp_figure_text(f, r->raw[kpis[i].section], text, sizeof text), kpis[i].label);
+                        rp_sections[k->section].key, k->figure->key,
+                        rp_figure_text(k->figure, r->raw[k->section], text, sizeof text), k->label);
     }
     return st == JC_OK ? rp_appendf(b, "</div>") : st;
 }

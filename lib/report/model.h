@@ -1,15 +1,19 @@
 /*
  * model.h: the report's data as the report modules share it (not installed).
  *
- * The report has four sections, one per aggregate (visits, petitions, disaster responses,
- * trainings). A section's numbers are one array of raw integers: its view's sums in the order
- * of rp_section_def_t.measures, then, if the aggregate has one, its distinct count. Figures
- * (rp_figure_t) say how a reader sees them: a count is one raw value, a ratio or a mean is a
- * quotient of two, so every renderer derives the same numbers from the same raw integers and
- * JSON and CSV keep the integers themselves. Breakdowns (by hazard, role, base) hold the same
- * layout per symbol. Ranking rows and trend months hold the RP_NMETRICS metrics picked from the
- * sections. defs.c holds the tables, build.c fills a report from the views (query.c), and
- * text.c, csv.c, json.c and html.c (with svg.c) render it.
+ * The report has a section per event type, in event-type order, each derived from the
+ * aggregate description (jiceng/aggregates.h): its sum aggregate (the section's key, title and
+ * view) and, if there is one, its distinct aggregate. A section's numbers are one array of raw
+ * integers: the sum columns in description order, then the distinct count. Figures
+ * (rp_figure_t) say how a reader sees them: a count is one raw value (labelled as the
+ * description labels its column), a ratio or a mean is a quotient of two, so every renderer
+ * derives the same numbers from the same raw integers and JSON and CSV keep the integers
+ * themselves. Breakdowns (by hazard, role, base) hold the same layout per symbol. Ranking rows
+ * and trend months hold the RP_NMETRICS metrics picked from the sections. defs.c holds what
+ * the description does not say (the derived figures, the display order, the breakdowns'
+ * symbol names, the metrics), all naming columns, and resolves the names once (rp_defs_init);
+ * build.c fills a report from the views (query.c), and text.c, csv.c, json.c and html.c (with
+ * svg.c) render it.
  */
 #ifndef JC_REPORT_MODEL_H
 #define JC_REPORT_MODEL_H
@@ -18,24 +22,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "jiceng/aggregates.h"
 #include "jiceng/buf.h"
 #include "jiceng/report.h"
 
-#define RP_MAX_VALUES 12
-#define RP_MAX_SYMBOLS 8
+#define RP_NSECTIONS JC_EVENT_TYPE_COUNT       /* one section per event type, indexed by it */
+#define RP_MAX_VALUES (JC_AGG_MAX_COLUMNS + 1) /* a section's sums, then its distinct count */
+#define RP_MAX_DERIVED 8                       /* ratio and mean figures of one section */
+#define RP_MAX_FIGURES (RP_MAX_VALUES + RP_MAX_DERIVED)
+#define RP_MAX_SYMBOLS 8                       /* symbols of a breakdown's enum (static-checked) */
 #define RP_TREND_MONTHS 12
 
-/* ---- static definitions (defs.c) ---- */
-
-enum { RP_VISITS, RP_PETITIONS, RP_DISASTERS, RP_TRAININGS, RP_NSECTIONS };
-
-/* raw layouts: the measures in view column order, then the distinct count */
-enum { V_VISITS, V_HOUSEHOLDS, V_PEOPLE, V_DEEDS, V_PROBLEMS, V_OVERNIGHT, V_HOURS, V_CADRES };
-enum { P_RECEIVED, P_PEOPLE, P_RESOLVED, P_SECONDS, P_WITHIN_1D, P_WITHIN_7D, P_WITHIN_30D,
-       P_FOLLOWED_UP, P_ANSWERED, P_SATISFIED };
-enum { D_RESPONSES, D_RESPONDERS, D_PARTY, D_EVACUATED, D_RESCUED, D_DEATHS, D_INJURED,
-       D_HOUSEHOLDS, D_INCIDENTS };
-enum { T_COMPLETIONS, T_HOURS, T_PASSED, T_POOR, T_TRAINEES };
+/* ---- definitions (defs.c, resolved against the aggregate description by rp_defs_init) ---- */
 
 typedef enum rp_kind {
     RP_COUNT, /* raw[num] */
@@ -52,13 +50,10 @@ typedef struct rp_figure {
 } rp_figure_t;
 
 typedef struct rp_section_def {
-    const char *key, *zh, *en;
-    const char *view;            /* report_<view>[_prefecture|_province]_daily */
-    const char *const *measures; /* summed columns, raw[0..nmeasures-1] */
-    int nmeasures;
-    const char *distinct_view;   /* report_<distinct_view>, or NULL */
-    const char *distinct_id;     /* counted distinct: raw[nmeasures] */
-    const rp_figure_t *figures;
+    const char *key, *zh, *en;         /* the sum aggregate's */
+    const jc_aggregate_t *sums;        /* report_<stem>[_prefecture|_province]_daily: raw[0..ncolumns) */
+    const jc_aggregate_t *distinct;    /* report_<stem>, counted distinct: raw[sums->ncolumns]; or NULL */
+    rp_figure_t figures[RP_MAX_FIGURES];
     size_t nfigures;
 } rp_section_def_t;
 
@@ -68,12 +63,13 @@ typedef struct rp_symbol {
 
 typedef struct rp_breakdown_def {
     const char *key, *zh, *en;
-    int section;
-    const char *column;          /* the view column grouped by */
-    bool with_distinct;          /* the distinct view has the column too */
-    const rp_symbol_t *symbols;
+    int section;                 /* an event type */
+    const char *column;          /* the dimension grouped by */
+    const rp_symbol_t *symbols;  /* the dimension's symbols, in the enum's order */
     size_t nsymbols;
-    const int *columns;          /* raw indices shown, each a COUNT figure of the section */
+    /* resolved by rp_defs_init: */
+    bool with_distinct;          /* the distinct aggregate has the dimension too */
+    int columns[RP_MAX_VALUES];  /* raw indices shown: the section's COUNT figures (not details) */
     size_t ncolumns;
 } rp_breakdown_def_t;
 
@@ -85,12 +81,28 @@ enum { M_CADRES, M_VISITS, M_PEOPLE, M_PETITIONS, M_RESOLVED, M_RESPONSES, M_COM
 
 typedef struct rp_metric {
     const char *key, *zh, *en;
-    int section, index;
+    int section;                 /* an event type */
+    const char *column;          /* a sum column or the distinct count's key */
+    int index;                   /* its raw index (rp_defs_init) */
 } rp_metric_t;
 
-extern const rp_section_def_t rp_sections[RP_NSECTIONS];
-extern const rp_breakdown_def_t rp_breakdowns[RP_NBREAKDOWNS];
-extern const rp_metric_t rp_metrics[RP_NMETRICS];
+/* the figures of the HTML page's header band */
+typedef struct rp_kpi {
+    int section;                 /* an event type */
+    const char *key, *label;     /* a figure's key; its short label */
+    const rp_figure_t *figure;   /* resolved by rp_defs_init */
+} rp_kpi_t;
+
+#define RP_NKPIS 6
+
+extern rp_section_def_t rp_sections[RP_NSECTIONS];
+extern rp_breakdown_def_t rp_breakdowns[RP_NBREAKDOWNS];
+extern rp_metric_t rp_metrics[RP_NMETRICS];
+extern rp_kpi_t rp_kpis[RP_NKPIS];
+
+/* Build the sections from the aggregate description and resolve every name the definitions
+ * use, once (thread-safe); JC_ERR_INVALID_ARG naming what does not resolve. */
+jc_status_t rp_defs_init(jc_error_t *err);
 
 /* the figure of section s whose num is index i (a COUNT), or NULL */
 const rp_figure_t *rp_count_figure(int s, int i);

@@ -60,9 +60,9 @@ static jc_status_t parse_month(const char *s, jc_period_t *p, jc_error_t *err)
     int y = 0, m = 0;
     char extra;
     if (strlen(s) != 7 || s[4] != '-' || sscanf(s, "%4d-%2d%c", &y, &m, &extra) != 2 || m < 1 || m > 12)
-        return jc_error_set(err, JC_ERR_INVALID_ARG, "--month: '%s' is not YYYY-MM", s);
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "month: '%s' is not YYYY-MM", s);
     snprintf(text, sizeof text, "%04d-%02d-01", y, m);
-    if (parse_day("--month", text, &p->from, err) != JC_OK)
+    if (parse_day("month", text, &p->from, err) != JC_OK)
         return JC_ERR_INVALID_ARG;
     p->kind = JC_PERIOD_MONTH;
     p->to = jc_month_add(p->from, 1) - 1;
@@ -75,9 +75,9 @@ static jc_status_t parse_year(const char *s, jc_period_t *p, jc_error_t *err)
     int y = 0;
     char extra;
     if (strlen(s) != 4 || sscanf(s, "%4d%c", &y, &extra) != 1 || y < 1)
-        return jc_error_set(err, JC_ERR_INVALID_ARG, "--year: '%s' is not YYYY", s);
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "year: '%s' is not YYYY", s);
     snprintf(text, sizeof text, "%04d-01-01", y);
-    if (parse_day("--year", text, &p->from, err) != JC_OK)
+    if (parse_day("year", text, &p->from, err) != JC_OK)
         return JC_ERR_INVALID_ARG;
     p->kind = JC_PERIOD_YEAR;
     p->to = jc_month_add(p->from, 12) - 1;
@@ -87,11 +87,11 @@ static jc_status_t parse_year(const char *s, jc_period_t *p, jc_error_t *err)
 static jc_status_t parse_range(const char *from, const char *to, jc_period_t *p, jc_error_t *err)
 {
     if (from == NULL || to == NULL)
-        return jc_error_set(err, JC_ERR_INVALID_ARG, "--from and --to go together");
-    if (parse_day("--from", from, &p->from, err) != JC_OK || parse_day("--to", to, &p->to, err) != JC_OK)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "from and to go together");
+    if (parse_day("from", from, &p->from, err) != JC_OK || parse_day("to", to, &p->to, err) != JC_OK)
         return JC_ERR_INVALID_ARG;
     if (p->to < p->from)
-        return jc_error_set(err, JC_ERR_INVALID_ARG, "--to %s is before --from %s", to, from);
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "to %s is before from %s", to, from);
     p->kind = JC_PERIOD_RANGE;
     return JC_OK;
 }
@@ -102,7 +102,7 @@ jc_status_t jc_period_from_options(const char *from, const char *to, const char 
     int kinds = (from != NULL || to != NULL) + (month != NULL) + (year != NULL);
     if (kinds > 1)
         return jc_error_set(err, JC_ERR_INVALID_ARG,
-                            "give one period: --from/--to, --month or --year");
+                            "give one period: from and to, a month or a year");
     if (month != NULL)
         return parse_month(month, out, err);
     if (year != NULL)
@@ -159,17 +159,17 @@ jc_status_t jc_region_from_options(const char *prefecture, const char *county, j
     int32_t pcode = 0, ccode = 0;
     if (jc_reference_init(err) != JC_OK)
         return JC_ERR_PARSE;
-    if (prefecture != NULL && parse_code("--prefecture", prefecture, &pcode, err) != JC_OK)
+    if (prefecture != NULL && parse_code("prefecture", prefecture, &pcode, err) != JC_OK)
         return JC_ERR_INVALID_ARG;
-    if (county != NULL && parse_code("--county", county, &ccode, err) != JC_OK)
+    if (county != NULL && parse_code("county", county, &ccode, err) != JC_OK)
         return JC_ERR_INVALID_ARG;
     if (prefecture != NULL && jc_prefecture_by_code(pcode) == NULL)
-        return jc_error_set(err, JC_ERR_INVALID_ARG, "--prefecture %s: no such prefecture", prefecture);
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "prefecture %s: no such prefecture", prefecture);
     const jc_county_t *c = county != NULL ? jc_county_by_code(ccode) : NULL;
     if (county != NULL && c == NULL)
-        return jc_error_set(err, JC_ERR_INVALID_ARG, "--county %s: no such county (current codes only)", county);
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "county %s: no such county (current codes only)", county);
     if (c != NULL && prefecture != NULL && c->prefecture_code != pcode)
-        return jc_error_set(err, JC_ERR_INVALID_ARG, "--county %s is not in --prefecture %s", county, prefecture);
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "county %s is not in prefecture %s", county, prefecture);
     if (c != NULL)
         *out = (jc_region_t){JC_REGION_COUNTY, ccode};
     else if (prefecture != NULL)

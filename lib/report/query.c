@@ -1,14 +1,16 @@
 /*
  * query.c: the report's SQL over the report views (query.h).
  *
- * The statements are composed from the tables of defs.c (view names, measure columns) and the
- * caller's key expression and scope, all fixed strings of the library; the only outside values,
- * the days and the region code, travel as parameters. Values come back as text and are parsed
- * strictly: a non-integer is an error, not a zero.
+ * The statements are composed from the sections (model.h: the view stems and sum columns of
+ * the aggregate description) and the caller's key expression and scope, all fixed strings of
+ * the library; the only outside values, the days and the region code, travel as parameters. A
+ * statement that would not fit its buffer is an error, never cut short. Values come back as
+ * text and are parsed strictly: a non-integer is an error, not a zero.
  */
 #include "query.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,30 +89,44 @@ static void where_clause(const rp_scope_t *scope, char *buf, size_t len)
         snprintf(buf, len, "day between $1::date and $2::date");
 }
 
-static void sums_sql(const rp_section_def_t *d, const char *key, const rp_scope_t *scope, char *sql,
-                     size_t len)
+/* Append printf-style text at sql + *n (len bytes in all); false once it does not fit. */
+static bool add(char *sql, size_t len, size_t *n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static bool add(char *sql, size_t len, size_t *n, const char *fmt, ...)
 {
-    char where[160];
-    int n = snprintf(sql, len, "select (%s)::text", key);
-    for (int i = 0; i < d->nmeasures; i++)
-        n += snprintf(sql + n, len - (size_t)n, ", coalesce(sum(%s), 0)::bigint", d->measures[i]);
-    where_clause(scope, where, sizeof where);
-    snprintf(sql + n, len - (size_t)n, " from jiceng.report_%s%s_daily where %s group by 1", d->view,
-             scope->infix, where);
+    if (*n >= len)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(sql + *n, len - *n, fmt, ap);
+    va_end(ap);
+    *n += k < 0 ? len : (size_t)k;
+    return *n < len;
 }
 
-static void distinct_sql(const rp_section_def_t *d, const char *key, const rp_scope_t *scope, char *sql,
-                         size_t len)
+/* Compose into sql: section d's sums over its view at scope's level (or, if distinct, its
+ * distinct count over its distinct view) grouped by key. False if sql is too small. */
+static bool compose(const rp_section_def_t *d, bool distinct, const char *key, const rp_scope_t *scope,
+                    char *sql, size_t len)
 {
     char where[160];
+    size_t n = 0;
     where_clause(scope, where, sizeof where);
-    snprintf(sql, len, "select (%s)::text, count(distinct %s)::bigint from jiceng.report_%s where %s group by 1",
-             key, d->distinct_id, d->distinct_view, where);
+    if (distinct)
+        return add(sql, len, &n, "select (%s)::text, count(distinct %s)::bigint from jiceng.report_%s "
+                   "where %s group by 1", key, d->distinct->id, d->distinct->stem, where);
+    bool ok = add(sql, len, &n, "select (%s)::text", key);
+    for (int i = 0; i < d->sums->ncolumns; i++)
+        ok &= add(sql, len, &n, ", coalesce(sum(%s), 0)::bigint", d->sums->columns[i].name);
+    return ok & add(sql, len, &n, " from jiceng.report_%s%s_daily where %s group by 1", d->sums->stem,
+                    scope->infix, where);
 }
 
 /* Store each result row's values into its group, at raw indices first, first + 1, ... */
 static jc_status_t store_rows(PGresult *r, int first, rp_groups_t *out, jc_error_t *err)
 {
+    if (first + PQnfields(r) - 1 > RP_MAX_VALUES)
+        return jc_error_set(err, JC_ERR_PG, "report: %d values from the database, more than RP_MAX_VALUES",
+                            first + PQnfields(r) - 1);
     for (int i = 0; i < PQntuples(r); i++) {
         rp_group_t *g = groups_get(out, PQgetvalue(r, i, 0));
         if (g == NULL)
@@ -138,12 +154,16 @@ jc_status_t rp_fetch(PGconn *c, int s, const char *key, const rp_scope_t *scope,
 {
     const rp_section_def_t *d = &rp_sections[s];
     char sql[SQL_MAX];
-    sums_sql(d, key, scope, sql, sizeof sql);
-    jc_status_t st = fetch_into(c, sql, d->view, p, scope, 0, out, err);
-    if (st != JC_OK || !distinct || d->distinct_view == NULL)
+    if (!compose(d, false, key, scope, sql, sizeof sql))
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "report: the query of %s is longer than %d bytes",
+                            d->sums->table, SQL_MAX);
+    jc_status_t st = fetch_into(c, sql, d->sums->stem, p, scope, 0, out, err);
+    if (st != JC_OK || !distinct || d->distinct == NULL)
         return st;
-    distinct_sql(d, key, scope, sql, sizeof sql);
-    return fetch_into(c, sql, d->distinct_view, p, scope, d->nmeasures, out, err);
+    if (!compose(d, true, key, scope, sql, sizeof sql))
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "report: the query of %s is longer than %d bytes",
+                            d->distinct->table, SQL_MAX);
+    return fetch_into(c, sql, d->distinct->stem, p, scope, d->sums->ncolumns, out, err);
 }
 
 static void copy_text(char *dst, size_t len, const char *src)

@@ -21,7 +21,7 @@ jc_status_t jc_report_format_parse(const char *name, jc_report_format_t *out, jc
             *out = (jc_report_format_t)i;
             return JC_OK;
         }
-    return jc_error_set(err, JC_ERR_INVALID_ARG, "--format: '%s' is not text, csv, json or html",
+    return jc_error_set(err, JC_ERR_INVALID_ARG, "format: '%s' is not text, csv, json or html",
                         name ? name : "");
 }
 
@@ -63,7 +63,7 @@ static jc_status_t write_file(const jc_report_t *r, jc_report_format_t f, const 
 {
     char tmp[4096];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
-        return jc_error_set(err, JC_ERR_IO, "--output: path too long");
+        return jc_error_set(err, JC_ERR_IO, "output: path too long");
     FILE *out = fopen(tmp, "w");
     if (out == NULL)
         return jc_error_set(err, JC_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));

@@ -1,5 +1,5 @@
 /*
- * test_config.c: the shared configuration mechanism (jiceng/config.h): precedence default <
+ * test_config.c: the programs' shared configuration mechanism (cli/cli.h): precedence default <
  * config file < stack env file < environment < flag, librdkafka pass-through from the file and
  * from -X in order, and every usage error (unknown flag, missing argument, unknown Kafka
  * property, unknown config-file key) by status and by what the message names. No service is
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jiceng/config.h"
+#include "cli.h"
 
 static const jc_option_t options[] = {
     {"kafka.bootstrap.servers", "bootstrap", "JC_TEST_BOOTSTRAP", NULL, "LIST", "brokers"},
@@ -270,6 +270,78 @@ static void operands_keep_their_order(void **state)
     jc_config_free(cfg);
 }
 
+/* A program that talks to no Kafka (jiceng-gen, jiceng-catalog): no -X, no kafka.* file keys,
+ * no -X in its --help. */
+static const jc_option_t plain_options[] = {
+    {"rate", "rate", NULL, "0.5", "R", "a share"},
+};
+static const jc_program_t plain_program = {
+    .name = "jc-plain", .options = plain_options, .noptions = 1, .no_kafka = true,
+};
+
+static jc_status_t load_plain(char **argv, jc_error_t *err, jc_config_t **out)
+{
+    int argc = 0;
+    while (argv[argc] != NULL)
+        argc++;
+    *out = jc_config_new(&plain_program, err);
+    assert_non_null(*out);
+    return jc_config_load(*out, argc, argv, err);
+}
+
+static void programs_without_kafka_take_no_kafka_properties(void **state)
+{
+    (void)state;
+    jc_config_t *cfg;
+    jc_error_t err;
+    char *argv[] = {"jc-plain", "-X", "linger.ms=5", NULL};
+    assert_int_equal(load_plain(argv, &err, &cfg), JC_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "unrecognized option '-X'"));
+    jc_config_free(cfg);
+    char *argv2[] = {"jc-plain", "--kafka-property", "linger.ms=5", NULL};
+    assert_int_equal(load_plain(argv2, &err, &cfg), JC_ERR_INVALID_ARG);
+    jc_config_free(cfg);
+    write_file(config_path, sizeof config_path, "kafka.linger.ms=5\n");
+    char *argv3[] = {"jc-plain", "--config", config_path, NULL};
+    assert_int_equal(load_plain(argv3, &err, &cfg), JC_ERR_PARSE);
+    assert_non_null(strstr(err.message, "unknown key 'kafka.linger.ms'"));
+    jc_config_free(cfg);
+    char *argv4[] = {"jc-plain", NULL};
+    assert_int_equal(load_plain(argv4, &err, &cfg), JC_OK);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    jc_config_usage(cfg, out);
+    fclose(out);
+    assert_null(strstr(text, "kafka-property"));
+    assert_non_null(strstr(text, "--rate R"));
+    free(text);
+    jc_config_free(cfg);
+}
+
+static void decimals_are_checked_for_range_and_form(void **state)
+{
+    (void)state;
+    jc_config_t *cfg;
+    jc_error_t err;
+    double x = -1;
+    char *argv[] = {"jc-plain", NULL};
+    assert_int_equal(load_plain(argv, &err, &cfg), JC_OK);
+    assert_int_equal(jc_config_get_double(cfg, "rate", 0, 1, &x, &err), JC_OK);
+    assert_true(x == 0.5);
+    jc_config_free(cfg);
+    const char *bad[] = {"1.5", "-0.1", "0.2x", "", "nan", "inf"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv2[] = {"jc-plain", "--rate", (char *)bad[i], NULL};
+        assert_int_equal(load_plain(argv2, &err, &cfg), JC_OK);
+        assert_int_equal(jc_config_get_double(cfg, "rate", 0, 1, &x, &err), JC_ERR_INVALID_ARG);
+        if (strstr(err.message, "--rate (from the command line)") == NULL)
+            fail_msg("'%s': message '%s' does not name the flag", bad[i], err.message);
+        jc_config_free(cfg);
+    }
+}
+
 static void help_is_generated_from_the_table(void **state)
 {
     (void)state;
@@ -311,6 +383,10 @@ int main(void)
                                         clean_env),
         cmocka_unit_test_setup_teardown(operands_keep_their_order, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(help_is_generated_from_the_table, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(programs_without_kafka_take_no_kafka_properties,
+                                        clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(decimals_are_checked_for_range_and_form, clean_env,
+                                        clean_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,12 +96,12 @@ static void labels(void **state)
 static void period_usage_errors(void **state)
 {
     (void)state;
-    usage_error(NULL, NULL, "2026-13", NULL, "--month: '2026-13' is not YYYY-MM");
+    usage_error(NULL, NULL, "2026-13", NULL, "month: '2026-13' is not YYYY-MM");
     usage_error(NULL, NULL, "2026-1", NULL, "is not YYYY-MM");
-    usage_error(NULL, NULL, NULL, "26", "--year: '26' is not YYYY");
-    usage_error("2026-01-05", NULL, NULL, NULL, "--from and --to go together");
-    usage_error("2026-02-30", "2026-03-01", NULL, NULL, "--from: '2026-02-30' is not a date");
-    usage_error("2026-03-02", "2026-03-01", NULL, NULL, "is before --from");
+    usage_error(NULL, NULL, NULL, "26", "year: '26' is not YYYY");
+    usage_error("2026-01-05", NULL, NULL, NULL, "from and to go together");
+    usage_error("2026-02-30", "2026-03-01", NULL, NULL, "from: '2026-02-30' is not a date");
+    usage_error("2026-03-02", "2026-03-01", NULL, NULL, "is before from");
     usage_error(NULL, NULL, "0001-01", NULL, "is before 1900");
     usage_error(NULL, NULL, NULL, "1899", "is before 1900");
     usage_error(NULL, NULL, "2026-01", "2026", "give one period");
@@ -125,7 +125,7 @@ static void regions(void **state)
     assert_int_equal(jc_region_from_options("520100", "520102", &g, &err), JC_OK);
     assert_int_equal(g.level, JC_REGION_COUNTY);
     assert_int_equal(jc_region_from_options("520300", "520102", &g, &err), JC_ERR_INVALID_ARG);
-    assert_non_null(strstr(err.message, "--county 520102 is not in --prefecture 520300"));
+    assert_non_null(strstr(err.message, "county 520102 is not in prefecture 520300"));
     assert_int_equal(jc_region_from_options("520102", NULL, &g, &err), JC_ERR_INVALID_ARG);
     assert_non_null(strstr(err.message, "no such prefecture"));
     assert_int_equal(jc_region_from_options(NULL, "999999", &g, &err), JC_ERR_INVALID_ARG);

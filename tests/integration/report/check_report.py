@@ -8,7 +8,9 @@ the C library (pure standard library).
       (order, ranks, current and previous month), silent counties, the 12-month trend, the
       period and region, and freshness (lag 0, newest event = the newest valid event of
       GEN_DIR/events.ndjson); only generated_at and the consumer's topic/partition counts and
-      update time are not compared
+      update time are not compared. A section's counts are the sums of its ground-truth file's
+      columns (all but the key: county_code, day and the schemas' enum fields), so a column the
+      generator's truth adds is expected in the report without a change here
   check_report.py csv REPORT_JSON REPORT_CSV
       every row of the CSV report carries the JSON report's value
   check_report.py text REPORT_TXT
@@ -42,6 +44,23 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+def read_header(gen, table):
+    with open(os.path.join(gen, "expected", table + ".csv"), newline="", encoding="utf-8") as f:
+        return next(csv.reader(f))
+
+
+def enum_fields(source):
+    """The names of every enum field of every schema: the aggregate tables' dimension columns."""
+    names = set()
+    avro = os.path.join(source, "schemas", "avro")
+    for name in os.listdir(avro):
+        if name.endswith(".avsc"):
+            with open(os.path.join(avro, name), encoding="utf-8") as f:
+                names |= {fl["name"] for fl in json.load(f)["fields"]
+                          if isinstance(fl["type"], dict) and fl["type"].get("type") == "enum"}
+    return names
+
+
 def enum_symbols(source, schema, field):
     with open(os.path.join(source, "schemas", "avro", schema), encoding="utf-8") as f:
         for fl in json.load(f)["fields"]:
@@ -52,6 +71,7 @@ def enum_symbols(source, schema, field):
 
 class Truth:
     def __init__(self, gen, source):
+        self.gen = gen
         e = os.path.join(gen, "expected")
         self.tables = {t: read_csv(os.path.join(e, t + ".csv")) for t in
                        ["visits_daily", "visit_cadres", "petitions_daily", "disaster_responses_daily",
@@ -62,6 +82,11 @@ class Truth:
         self.hazards = enum_symbols(source, "disaster_response.v1.avsc", "hazard")
         self.roles = enum_symbols(source, "training_completion.v1.avsc", "trainee_role")
         self.bases = enum_symbols(source, "training_completion.v1.avsc", "training_base")
+        self.keys = {"county_code", "day"} | enum_fields(source)
+
+    def measures(self, table):
+        """The summed columns of a table: the ground truth's columns other than its key."""
+        return [c for c in read_header(self.gen, table) if c not in self.keys]
 
     def rows(self, table, counties, first, last):
         for r in self.tables[table]:
@@ -105,15 +130,12 @@ def period(year, month):
 
 
 def visits(t, c, a, b):
-    s = t.sums("visits_daily", ["visits", "people_met", "households_visited", "deeds_done",
-                                "problems_solved", "overnight_stays", "hours_on_site"], c, a, b)
+    s = t.sums("visits_daily", t.measures("visits_daily"), c, a, b)
     return {"cadres": t.distinct("visit_cadres", "cadre_id", c, a, b), **s}
 
 
 def petitions(t, c, a, b):
-    s = t.sums("petitions_daily", ["received", "people_received", "resolved", "resolution_seconds",
-                                   "resolved_within_1d", "resolved_within_7d", "resolved_within_30d",
-                                   "followed_up", "followups_answered", "satisfied"], c, a, b)
+    s = t.sums("petitions_daily", t.measures("petitions_daily"), c, a, b)
     days = None if s["resolved"] == 0 else s["resolution_seconds"] / s["resolved"] / 86400.0
     return {**s, "resolution_rate": ratio(s["resolved"], s["received"]), "mean_resolution_days": days,
             "resolved_within_1d_share": ratio(s["resolved_within_1d"], s["resolved"]),
@@ -122,28 +144,26 @@ def petitions(t, c, a, b):
             "satisfaction_rate": ratio(s["satisfied"], s["followups_answered"])}
 
 
-DISASTER_COLS = ["responses", "responders", "party_member_responders", "people_evacuated",
-                 "people_rescued", "deaths", "injured", "households_assisted"]
-TRAINING_COLS = ["completions", "hours", "passed", "from_poor_village"]
-
-
 def disasters(t, c, a, b):
+    cols = t.measures("disaster_responses_daily")
+
     def one(where):
         return {"incidents": t.distinct("disaster_incidents", "incident_id", c, a, b, where),
-                **t.sums("disaster_responses_daily", DISASTER_COLS, c, a, b, where)}
+                **t.sums("disaster_responses_daily", cols, c, a, b, where)}
     out = one(lambda r: True)
     out["by_hazard"] = {h: one(lambda r, h=h: r["hazard"] == h) for h in t.hazards}
     return out
 
 
 def trainings(t, c, a, b):
-    s = t.sums("trainings_daily", TRAINING_COLS, c, a, b)
+    cols = t.measures("trainings_daily")
+    s = t.sums("trainings_daily", cols, c, a, b)
     out = {**s, "trainees": t.distinct("training_trainees", "trainee_id", c, a, b),
            "pass_rate": ratio(s["passed"], s["completions"]),
            "poor_village_share": ratio(s["from_poor_village"], s["completions"])}
-    out["by_role"] = {x: t.sums("trainings_daily", TRAINING_COLS, c, a, b, lambda r, x=x: r["trainee_role"] == x)
+    out["by_role"] = {x: t.sums("trainings_daily", cols, c, a, b, lambda r, x=x: r["trainee_role"] == x)
                       for x in t.roles}
-    out["by_base"] = {x: t.sums("trainings_daily", TRAINING_COLS, c, a, b, lambda r, x=x: r["training_base"] == x)
+    out["by_base"] = {x: t.sums("trainings_daily", cols, c, a, b, lambda r, x=x: r["training_base"] == x)
                       for x in t.bases}
     return out
 

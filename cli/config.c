@@ -1,6 +1,6 @@
 /*
- * config.c: options from defaults, a configuration file, the stack's env file, the environment
- * and flags (see jiceng/config.h for the precedence and the pass-through rules).
+ * config.c: the programs' options from defaults, a configuration file, the stack's env file,
+ * the environment and flags (see cli.h for the precedence and the pass-through rules).
  *
  * jc_config_load works in four steps. getopt_long parses argv with a long-option array built
  * from the program's table (plus the built-ins --config, --env-file, -X and --help), recording
@@ -11,12 +11,13 @@
  * file and default that has a value, and the client property list is assembled and every Kafka
  * property in it is tried on a scratch rd_kafka_conf_t, so that a misspelt property is reported
  * before anything connects. Strings read from files are owned by the configuration; flag
- * values point into argv.
+ * values point into argv. The --help text is help.c's; the wrapper for main() is cli.c's.
  */
-#include "jiceng/config.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -64,17 +65,21 @@ static const char **ptrs(const jc_buf_t *b, size_t *count)
     return (const char **)(void *)b->data;
 }
 
-/* A copy of n bytes of s owned by cfg, or NULL (err set). */
+/* A copy of n bytes of s owned by cfg, or NULL (err set). The copy is filled before it is
+ * recorded, so that nothing ever holds uninitialized bytes. */
 static char *own(jc_config_t *cfg, const char *s, size_t n, jc_error_t *err)
 {
     char *copy = malloc(n + 1);
-    if (copy == NULL || push_ptr(&cfg->owned, copy, err) != JC_OK) {
-        free(copy);
+    if (copy == NULL) {
         jc_error_set(err, JC_ERR_NOMEM, "config: out of memory");
         return NULL;
     }
     memcpy(copy, s, n);
     copy[n] = '\0';
+    if (push_ptr(&cfg->owned, copy, err) != JC_OK) {
+        free(copy);
+        return NULL;
+    }
     return copy;
 }
 
@@ -161,7 +166,8 @@ static struct option *build_longopts(const jc_program_t *prog, jc_error_t *err)
     }
     lo[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
     lo[n++] = (struct option){"env-file", required_argument, NULL, OPT_ENV_FILE};
-    lo[n++] = (struct option){"kafka-property", required_argument, NULL, 'X'};
+    if (!prog->no_kafka)
+        lo[n++] = (struct option){"kafka-property", required_argument, NULL, 'X'};
     lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
     return lo;
 }
@@ -213,7 +219,8 @@ static jc_status_t parse_flags(jc_config_t *cfg, int argc, char **argv, jc_error
     opterr = 0;
     jc_status_t st = JC_OK;
     int ch;
-    while (st == JC_OK && (ch = getopt_long(argc, argv, ":hX:", lo, NULL)) != -1)
+    const char *shortopts = cfg->prog->no_kafka ? ":h" : ":hX:";
+    while (st == JC_OK && (ch = getopt_long(argc, argv, shortopts, lo, NULL)) != -1)
         st = take_flag(cfg, ch, argc, argv, err);
     free(lo);
     if (st == JC_OK) {
@@ -240,10 +247,11 @@ static jc_status_t on_file_entry(const char *key, const char *value, int line, v
         cfg->file_value[i] = own(cfg, value, strlen(value), err);
         return cfg->file_value[i] != NULL ? JC_OK : JC_ERR_NOMEM;
     }
-    if (strncmp(key, "kafka.", 6) == 0 && key[6] != '\0')
+    if (!cfg->prog->no_kafka && strncmp(key, "kafka.", 6) == 0 && key[6] != '\0')
         return add_property(cfg, &cfg->file_props, key + 6, strlen(key + 6), value, err);
-    return jc_error_set(err, JC_ERR_PARSE, "%s:%d: unknown key '%s' (not an option of %s, "
-                        "nor a kafka.PROPERTY)", ctx->path, line, key, cfg->prog->name);
+    return jc_error_set(err, JC_ERR_PARSE, "%s:%d: unknown key '%s' (not an option of %s%s)",
+                        ctx->path, line, key, cfg->prog->name,
+                        cfg->prog->no_kafka ? "" : ", nor a kafka.PROPERTY");
 }
 
 static jc_status_t read_config_file(jc_config_t *cfg, jc_error_t *err)
@@ -356,24 +364,6 @@ jc_status_t jc_config_load(jc_config_t *cfg, int argc, char **argv, jc_error_t *
     return check_kafka_properties(cfg, err);
 }
 
-int jc_config_main(const jc_program_t *prog, int argc, char **argv, jc_config_t **out)
-{
-    jc_error_t err;
-    jc_config_t *cfg = jc_config_new(prog, &err);
-    if (cfg != NULL && jc_config_load(cfg, argc, argv, &err) == JC_OK) {
-        if (!cfg->help) {
-            *out = cfg;
-            return -1;
-        }
-        jc_config_usage(cfg, stdout);
-        jc_config_free(cfg);
-        return 0;
-    }
-    fprintf(stderr, "%s: %s\n%s: see --help\n", prog->name, err.message, prog->name);
-    jc_config_free(cfg);
-    return 2;
-}
-
 /* ---- queries ---- */
 
 bool jc_config_help_requested(const jc_config_t *cfg)
@@ -403,17 +393,28 @@ static void describe_option(const jc_config_t *cfg, int i, char *buf, size_t len
              cfg->source[i] == SRC_ENV ? o->env : "", cfg->source[i] == SRC_ENV ? ")" : "");
 }
 
-jc_status_t jc_config_get_long(const jc_config_t *cfg, const char *key, long min, long max,
-                               long *out, jc_error_t *err)
+/* The value of the option with key into *v and its description (for messages) into name; an
+ * unknown key or an unset value is an error naming the option. */
+static jc_status_t required_value(const jc_config_t *cfg, const char *key, const char **v,
+                                  char *name, size_t len, jc_error_t *err)
 {
     int i = option_index(cfg, key);
     if (i < 0)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "no option '%s'", key);
-    char name[256];
-    describe_option(cfg, i, name, sizeof name);
-    const char *v = cfg->value[i];
-    if (v == NULL)
+    describe_option(cfg, i, name, len);
+    *v = cfg->value[i];
+    if (*v == NULL)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "%s is required", name);
+    return JC_OK;
+}
+
+jc_status_t jc_config_get_long(const jc_config_t *cfg, const char *key, long min, long max,
+                               long *out, jc_error_t *err)
+{
+    char name[256];
+    const char *v;
+    if (required_value(cfg, key, &v, name, sizeof name, err) != JC_OK)
+        return JC_ERR_INVALID_ARG;
     char *end;
     errno = 0;
     long n = strtol(v, &end, 10);
@@ -421,6 +422,23 @@ jc_status_t jc_config_get_long(const jc_config_t *cfg, const char *key, long min
         return jc_error_set(err, JC_ERR_INVALID_ARG, "%s: '%s' is not a whole number in "
                             "%ld..%ld", name, v, min, max);
     *out = n;
+    return JC_OK;
+}
+
+jc_status_t jc_config_get_double(const jc_config_t *cfg, const char *key, double min,
+                                 double max, double *out, jc_error_t *err)
+{
+    char name[256];
+    const char *v;
+    if (required_value(cfg, key, &v, name, sizeof name, err) != JC_OK)
+        return JC_ERR_INVALID_ARG;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(x) || x < min || x > max)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "%s: '%s' is not a number in %g..%g", name,
+                            v, min, max);
+    *out = x;
     return JC_OK;
 }
 
@@ -460,50 +478,7 @@ const char *const *jc_config_client_properties(const jc_config_t *cfg)
     return n > 0 ? p : none;
 }
 
-/* ---- --help ---- */
-
-static void usage_entry(FILE *out, const char *left, const char *help, const char *details)
-{
-    if (strlen(left) <= 26)
-        fprintf(out, "  %-26s %s\n", left, help);
-    else
-        fprintf(out, "  %s\n  %-26s %s\n", left, "", help);
-    if (details[0] != '\0')
-        fprintf(out, "  %-26s [%s]\n", "", details);
-}
-
-static void usage_option(FILE *out, const jc_option_t *o)
-{
-    char left[128], details[256];
-    if (o->flag != NULL)
-        snprintf(left, sizeof left, "--%s%s%s", o->flag, o->arg ? " " : "", o->arg ? o->arg : "");
-    else
-        snprintf(left, sizeof left, "%s=%s", o->key, o->arg ? o->arg : "true|false");
-    int n = snprintf(details, sizeof details, "key %s", o->key);
-    if (o->env != NULL && n >= 0 && (size_t)n < sizeof details)
-        n += snprintf(details + n, sizeof details - (size_t)n, "; env %s", o->env);
-    if (o->def != NULL && n >= 0 && (size_t)n < sizeof details)
-        snprintf(details + n, sizeof details - (size_t)n, "; default %s",
-                 o->def[0] ? o->def : "\"\"");
-    usage_entry(out, left, o->help ? o->help : "", details);
-}
-
 void jc_config_usage(const jc_config_t *cfg, FILE *out)
 {
-    const jc_program_t *p = cfg->prog;
-    fprintf(out, "usage: %s %s\n\n", p->name, p->synopsis ? p->synopsis : "[OPTIONS]");
-    if (p->about != NULL)
-        fprintf(out, "%s\n\n", p->about);
-    fprintf(out, "options (precedence: flag > environment > stack env file > config file > "
-                 "default):\n");
-    for (size_t i = 0; i < p->noptions; i++)
-        usage_option(out, &p->options[i]);
-    usage_entry(out, "-X, --kafka-property P=V", "librdkafka property P, repeatable",
-                "config file: kafka.P=V");
-    usage_entry(out, "--config FILE", "KEY=VALUE configuration file", "env JICENG_CONFIG");
-    usage_entry(out, "--env-file FILE", "the local stack's env file, loaded into the environment",
-                "default $JICENG_ENV_FILE, else $JICENG_STATE/stack.env");
-    usage_entry(out, "-h, --help", "this text", "");
-    if (p->epilogue != NULL)
-        fprintf(out, "\n%s\n", p->epilogue);
+    jc_program_usage(cfg->prog, out);
 }

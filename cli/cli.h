@@ -1,0 +1,183 @@
+/*
+ * cli.h: what every jiceng program shares and libjiceng does not offer (the jiceng_cli static
+ * library, linked by each program; not installed, not part of the library's API): the exit
+ * statuses, the configuration mechanism with its generated --help, messages on stderr, a sink
+ * for the library's log callback (jiceng/log.h) and progress lines on a terminal.
+ *
+ * Configuration. A program declares its options as a static table (jc_option_t): a
+ * configuration key such as "kafka.bootstrap.servers", a long flag, an environment variable,
+ * a default and a help text. jc_config_load resolves every option from these sources, later
+ * ones winning:
+ *
+ *   1. the built-in default;
+ *   2. the configuration file: --config FILE, else $JICENG_CONFIG (KEY=VALUE lines, as in
+ *      jiceng/envfile.h, keyed by the configuration keys);
+ *   3. the local stack's env file (--env-file FILE, else jc_envfile_stack_path), loaded into the
+ *      environment without overwriting what is already set, so it counts only for options whose
+ *      variable it defines (JICENG_KAFKA_BOOTSTRAP, JICENG_PG_CONNINFO, ...);
+ *   4. the environment;
+ *   5. the flags.
+ *
+ * librdkafka properties pass through unchanged: a configuration-file key "kafka.X" that is not
+ * an option of the table, and every -X X=VALUE / --kafka-property X=VALUE flag (repeatable),
+ * become property X; each is checked against librdkafka when loading, so an unknown property is
+ * a usage error that names it. jc_config_client_properties hands them, together with the
+ * options whose keys start with "kafka." (prefix removed) or "jiceng." (kept), to the Kafka
+ * clients of the library (jiceng/producer.h, admin.h, aggregator.h). PostgreSQL needs nothing
+ * special: the conninfo option is a string for libpq, and libpq's own PG* variables apply
+ * underneath it.
+ *
+ * --help text is generated from the table (each option with its variable and default). Every
+ * program also gets -h/--help, --config and --env-file, and, unless it talks to no Kafka
+ * (jc_program_t.no_kafka), -X/--kafka-property.
+ */
+#ifndef JICENG_CLI_H
+#define JICENG_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "jiceng/common.h"
+#include "jiceng/log.h"
+
+/* ---- exit statuses ---------------------------------------------------------------------- */
+
+/** The exit status of every jiceng program. */
+typedef enum jc_exit {
+    JC_EXIT_OK = 0,      /**< success */
+    JC_EXIT_FAILURE = 1, /**< the work failed, or some records were rejected or undelivered */
+    JC_EXIT_USAGE = 2,   /**< a usage or configuration error: nothing was done */
+} jc_exit_t;
+
+/** Print "NAME: MESSAGE" on stderr and return code, for `return jc_cli_fail(...)`. */
+jc_exit_t jc_cli_fail(const char *name, jc_exit_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- configuration ---------------------------------------------------------------------- */
+
+/** One option of a program. */
+typedef struct jc_option {
+    const char *key;  /**< configuration-file key, e.g. "kafka.bootstrap.servers" */
+    const char *flag; /**< long flag without the dashes, e.g. "bootstrap"; NULL: none */
+    const char *env;  /**< environment variable, e.g. "JICENG_KAFKA_BOOTSTRAP"; NULL: none */
+    const char *def;  /**< built-in default; NULL: unset unless given */
+    const char *arg;  /**< the flag's argument as --help shows it ("N", "FILE"); NULL: the flag
+                           is a switch and sets the value "true" */
+    const char *help; /**< one line for --help */
+} jc_option_t;
+
+/** A program's description: what --help shows, and its option table. */
+typedef struct jc_program {
+    const char *name;     /**< e.g. "jiceng-produce" */
+    const char *synopsis; /**< what follows the name in the usage line, e.g. "[OPTIONS] FILE..." */
+    const char *about;    /**< a paragraph after the usage line; may be NULL */
+    const char *epilogue; /**< text after the options (exit statuses, examples); may be NULL */
+    const jc_option_t *options;
+    size_t noptions;
+    bool no_kafka;        /**< talks to no Kafka: no -X flag, no kafka.PROPERTY file keys */
+} jc_program_t;
+
+typedef struct jc_config jc_config_t;
+
+/** An empty configuration for prog (which must outlive it). NULL only if out of memory. */
+jc_config_t *jc_config_new(const jc_program_t *prog, jc_error_t *err);
+
+/** Parse argv (argv[0] is the program) and resolve every option from all sources. Fails with
+ *  JC_ERR_INVALID_ARG on a usage error (unrecognized option, missing argument, malformed or
+ *  unknown Kafka property), JC_ERR_PARSE on a configuration-file line with an unknown key or bad
+ *  syntax (naming file and line), JC_ERR_IO if a named file cannot be read. argv is permuted
+ *  (options before operands) but not otherwise changed, and must outlive the configuration. */
+jc_status_t jc_config_load(jc_config_t *cfg, int argc, char **argv, jc_error_t *err);
+
+/** For main(): jc_config_new and jc_config_load, reporting on stderr. Returns -1 when the
+ *  program should go on (*out holds the configuration, to be freed); otherwise the exit status
+ *  to return: JC_EXIT_OK after printing --help to stdout, JC_EXIT_USAGE after a usage or
+ *  configuration error. */
+int jc_config_main(const jc_program_t *prog, int argc, char **argv, jc_config_t **out);
+
+/** true if -h or --help was given. */
+bool jc_config_help_requested(const jc_config_t *cfg);
+
+/** Write the --help text generated from the program's table. */
+void jc_config_usage(const jc_config_t *cfg, FILE *out);
+
+/** The same, from the table alone. */
+void jc_program_usage(const jc_program_t *prog, FILE *out);
+
+/** The resolved value of the option with this key, or NULL if it has none. */
+const char *jc_config_get(const jc_config_t *cfg, const char *key);
+
+/** The option's value as a whole number in [min, max] into *out. JC_ERR_INVALID_ARG naming the
+ *  option and where the value came from if it is unset, not a number or out of range. */
+jc_status_t jc_config_get_long(const jc_config_t *cfg, const char *key, long min, long max,
+                               long *out, jc_error_t *err);
+
+/** The option's value as a finite number in [min, max] into *out; errors as for
+ *  jc_config_get_long. */
+jc_status_t jc_config_get_double(const jc_config_t *cfg, const char *key, double min,
+                                 double max, double *out, jc_error_t *err);
+
+/** The option's value as a boolean ("true"/"false", "1"/"0", "yes"/"no"; unset is false).
+ *  JC_ERR_INVALID_ARG for anything else. */
+jc_status_t jc_config_get_bool(const jc_config_t *cfg, const char *key, bool *out,
+                               jc_error_t *err);
+
+/** The operands (arguments that are not options), in order; *count receives how many. */
+char **jc_config_operands(const jc_config_t *cfg, int *count);
+
+/** Kafka client properties as a NULL-terminated array of name, value pairs, lowest precedence
+ *  first (a later pair overrides an earlier one of the same name): the table's options with a
+ *  value whose keys start with "kafka." (prefix removed) or "jiceng." (kept), then the
+ *  configuration file's pass-through "kafka." keys, then the -X flags. Owned by cfg. */
+const char *const *jc_config_client_properties(const jc_config_t *cfg);
+
+/** Release cfg (NULL is fine). */
+void jc_config_free(jc_config_t *cfg);
+
+/* ---- progress lines --------------------------------------------------------------------- */
+
+/** A progress line, rewritten in place on stderr, shown only when stderr is a terminal. */
+typedef struct jc_progress {
+    const char *name;    /**< prefixes the line ("NAME: ...") */
+    FILE *out;           /**< stderr if it is a terminal, else NULL: nothing is shown */
+    int64_t started_ms;  /**< jc_mono_ms() at jc_progress_init */
+    int64_t last_ms;     /**< at the last jc_progress_rate */
+    uint64_t last_count; /**< the count given to the last jc_progress_rate */
+    bool open;           /**< a line is on the terminal and not yet ended */
+} jc_progress_t;
+
+/** Start: p shows lines only if stderr is a terminal. */
+void jc_progress_init(jc_progress_t *p, const char *name);
+
+/** true if lines are shown (a program need not collect figures otherwise). */
+bool jc_progress_enabled(const jc_progress_t *p);
+
+/** count per second since the previous call (the first: since jc_progress_init). */
+double jc_progress_rate(jc_progress_t *p, uint64_t count);
+
+/** count per second since jc_progress_init. */
+double jc_progress_average(const jc_progress_t *p, uint64_t count);
+
+/** Replace the line with "NAME: " and the formatted text. */
+void jc_progress_show(jc_progress_t *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/** End the line (a newline), if one is open, so that other output starts on its own line. */
+void jc_progress_end(jc_progress_t *p);
+
+/* ---- the library's log lines ------------------------------------------------------------ */
+
+/** Where a program sends the library's log lines (jiceng/log.h): the opaque of jc_cli_log. */
+typedef struct jc_cli_log {
+    const char *name;        /**< prefixes each line ("NAME: message") */
+    jc_log_level_t min;      /**< lines below this level are not shown */
+    jc_progress_t *progress; /**< a progress line to end first; may be NULL */
+    FILE *out;               /**< NULL: stderr */
+} jc_cli_log_t;
+
+/** A jc_log_cb: one line "NAME: MESSAGE" for each occurrence at or above the minimum level
+ *  (opaque is a jc_cli_log_t). */
+void jc_cli_log(void *opaque, jc_log_level_t level, const char *event, const char *message);
+
+#endif
