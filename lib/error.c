@@ -36,6 +36,8 @@ static const char *const status_names[JC_STATUS_COUNT_] = {
     [JC_ERR_INCONSISTENT] = "JC_ERR_INCONSISTENT",
     [JC_ERR_CONFLICTING_DUPLICATE] = "JC_ERR_CONFLICTING_DUPLICATE",
     [JC_ERR_FENCED] = "JC_ERR_FENCED",
+    [JC_ERR_UNAUTHORIZED] = "JC_ERR_UNAUTHORIZED",
+    [JC_ERR_INSECURE_FILE] = "JC_ERR_INSECURE_FILE",
 };
 
 const char *jc_status_name(jc_status_t code)

@@ -52,6 +52,9 @@ typedef enum jc_status {
     /* consuming */
     JC_ERR_CONFLICTING_DUPLICATE, /**< an event_id already applied, with different content */
     JC_ERR_FENCED,          /**< another consumer owns the partition now (offset CAS failed) */
+    /* security (jiceng/sign.h, jiceng/secretfile.h) */
+    JC_ERR_UNAUTHORIZED,    /**< a record's signature or signing key does not allow it */
+    JC_ERR_INSECURE_FILE,   /**< a file holding a secret is readable by group or others */
     JC_STATUS_COUNT_    /**< not a status: the number of them */
 } jc_status_t;
 
