@@ -1,41 +1,31 @@
 /*
- * event.c: event type names and topics, and initialising and comparing jc_event_t values
- * field by field through the field table (jiceng/fields.h).
+ * event.c: event types by name, and initialising and comparing jc_event_t values field by
+ * field through the field table (jiceng/fields.h, which also holds each type's name and topic).
  */
 #include "jiceng/event.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
 #include <stdint.h>
 #include "jiceng/fields.h"
 
-static const char *const type_names[JC_EVENT_TYPE_COUNT] = {
-    "visit", "petition", "disaster_response", "training_completion"};
-static const char *const topics[JC_EVENT_TYPE_COUNT] = {
-    "jiceng.visits", "jiceng.petitions", "jiceng.disaster-responses", "jiceng.trainings"};
-
-const char *jc_event_type_name(jc_event_type_t type)
-{
-    return (unsigned)type < JC_EVENT_TYPE_COUNT ? type_names[type] : "unknown";
-}
-
-const char *jc_event_topic(jc_event_type_t type)
-{
-    return (unsigned)type < JC_EVENT_TYPE_COUNT ? topics[type] : NULL;
-}
-
 jc_status_t jc_event_type_from_name(const char *name, jc_event_type_t *type, jc_error_t *err)
 {
+    char known[256] = "";
+    size_t len = 0;
     for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++) {
-        if (name != NULL && strcmp(name, type_names[t]) == 0) {
+        const char *n = jc_event_type_name((jc_event_type_t)t);
+        if (name != NULL && strcmp(name, n) == 0) {
             *type = (jc_event_type_t)t;
             return JC_OK;
         }
+        if (len < sizeof known)
+            len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", t ? ", " : "", n);
     }
-    return jc_error_set(err, JC_ERR_INVALID_ARG,
-                        "unknown event type '%s' (visit, petition, disaster_response, "
-                        "training_completion)", name ? name : "(null)");
+    return jc_error_set(err, JC_ERR_INVALID_ARG, "unknown event type '%s' (%s)",
+                        name ? name : "(null)", known);
 }
 
 void jc_event_init(jc_event_t *ev, jc_event_type_t type)

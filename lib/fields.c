@@ -80,15 +80,33 @@ static const jc_field_t training_fields[] = {
     NUM(JC_FIELD_BOOL, u.training_completion.from_poor_village, "from_poor_village"),
 };
 
+/* One row per event type: its name in the contract, its topic and its fields. Adding a type
+ * is one row here (and its field table above); every per-type list elsewhere derives from it. */
 static const struct {
+    const char *name;
+    const char *topic;
     const jc_field_t *fields;
     size_t count;
-} tables[JC_EVENT_TYPE_COUNT] = {
-    [JC_VISIT] = {visit_fields, ARRAY_LEN(visit_fields)},
-    [JC_PETITION] = {petition_fields, ARRAY_LEN(petition_fields)},
-    [JC_DISASTER_RESPONSE] = {disaster_fields, ARRAY_LEN(disaster_fields)},
-    [JC_TRAINING_COMPLETION] = {training_fields, ARRAY_LEN(training_fields)},
+} types[] = {
+    [JC_VISIT] = {"visit", "jiceng.visits", visit_fields, ARRAY_LEN(visit_fields)},
+    [JC_PETITION] = {"petition", "jiceng.petitions", petition_fields, ARRAY_LEN(petition_fields)},
+    [JC_DISASTER_RESPONSE] = {"disaster_response", "jiceng.disaster-responses", disaster_fields,
+                              ARRAY_LEN(disaster_fields)},
+    [JC_TRAINING_COMPLETION] = {"training_completion", "jiceng.trainings", training_fields,
+                                ARRAY_LEN(training_fields)},
 };
+_Static_assert(ARRAY_LEN(types) == JC_EVENT_TYPE_COUNT,
+               "one row in types[] per jc_event_type_t (tests/unit check none is empty)");
+
+const char *jc_event_type_name(jc_event_type_t type)
+{
+    return (unsigned)type < JC_EVENT_TYPE_COUNT ? types[type].name : "unknown";
+}
+
+const char *jc_event_topic(jc_event_type_t type)
+{
+    return (unsigned)type < JC_EVENT_TYPE_COUNT ? types[type].topic : NULL;
+}
 
 const jc_field_t *jc_event_fields(jc_event_type_t type, size_t *count)
 {
@@ -96,8 +114,8 @@ const jc_field_t *jc_event_fields(jc_event_type_t type, size_t *count)
         *count = 0;
         return NULL;
     }
-    *count = tables[type].count;
-    return tables[type].fields;
+    *count = types[type].count;
+    return types[type].fields;
 }
 
 const jc_field_t *jc_event_field(jc_event_type_t type, const char *name)

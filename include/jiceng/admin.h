@@ -20,13 +20,14 @@
 #include <stdint.h>
 
 #include "jiceng/common.h"
+#include "jiceng/event.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /** How many topics the pipeline has: the four event topics, then the dead-letter topic. */
-#define JC_TOPIC_COUNT 5
+#define JC_TOPIC_COUNT (JC_EVENT_TYPE_COUNT + 1)
 
 /** What to create missing topics with. */
 typedef struct jc_topic_settings {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jiceng/fields.h"
 #include "jiceng/ndjson.h"
 
 #define FUTURE_YEARS 100
@@ -34,19 +35,25 @@ static const struct {
     [GEN_BAD_FUTURE] = {"future_time", JC_ERR_FUTURE_TIME},
 };
 
-/* Required members to delete, per type (never one the contract lets a writer omit). */
-static const char *const required[JC_EVENT_TYPE_COUNT][3] = {
-    [JC_VISIT] = {"cadre_id", "people_met", "occurred_at"},
-    [JC_PETITION] = {"petition_id", "stage", "county_code"},
-    [JC_DISASTER_RESPONSE] = {"incident_id", "responders", "event_id"},
-    [JC_TRAINING_COMPLETION] = {"trainee_id", "hours", "source"},
+/* Per event type, what each fault breaks: required members to delete (never one the contract
+ * lets a writer omit), an enum member and a symbol it does not have, a text member to make too
+ * long, and a count member to make negative. One row per type: the assertion below and
+ * fault_of() keep a type added without its row from passing silently. */
+static const struct {
+    const char *required[3];
+    const char *enum_member, *bad_symbol, *text_member, *count_member;
+} faults[] = {
+    [JC_VISIT] = {{"cadre_id", "people_met", "occurred_at"}, "cadre_level", "MINISTERIAL", "village",
+                  "people_met"},
+    [JC_PETITION] = {{"petition_id", "stage", "county_code"}, "channel", "WECHAT", "source", "people"},
+    [JC_DISASTER_RESPONSE] = {{"incident_id", "responders", "event_id"}, "hazard", "TSUNAMI", "source",
+                              "injured"},
+    [JC_TRAINING_COMPLETION] = {{"trainee_id", "hours", "source"}, "training_base", "BEIJING",
+                                "programme", "hours"},
 };
-static const char *const enum_member[JC_EVENT_TYPE_COUNT] = {"cadre_level", "channel", "hazard",
-                                                             "training_base"};
-static const char *const bad_symbol[JC_EVENT_TYPE_COUNT] = {"MINISTERIAL", "WECHAT", "TSUNAMI",
-                                                            "BEIJING"};
-static const char *const text_member[JC_EVENT_TYPE_COUNT] = {"village", "source", "source",
-                                                             "programme"};
+_Static_assert(sizeof faults / sizeof faults[0] == JC_EVENT_TYPE_COUNT,
+               "malformed.c: one row of faults per event type");
+
 static const char *const bad_types[] = {"inspection", "visits", "Visit", "meeting"};
 static const int32_t bad_counties[] = {999999, 520100, 520000, 530102};
 
@@ -66,13 +73,10 @@ const char *gen_bad_name(gen_bad_kind_t kind)
 
 static void make_negative(jc_event_t *ev, gen_rng_t *rng)
 {
-    int32_t n = -(int32_t)gen_rng_range(rng, 1, 20);
-    switch (ev->type) {
-    case JC_VISIT: ev->u.visit.people_met = n; break;
-    case JC_PETITION: ev->u.petition.people = n; break;
-    case JC_DISASTER_RESPONSE: ev->u.disaster_response.injured = n; break;
-    default: ev->u.training_completion.hours = n; break;
-    }
+    const jc_field_t *f = jc_event_field(ev->type, faults[ev->type].count_member);
+    if (f == NULL || f->kind != JC_FIELD_COUNT)
+        abort(); /* the faults table names a count member the type does not have */
+    *(int32_t *)jc_field_ptr(ev, f) = -(int32_t)gen_rng_range(rng, 1, 20);
 }
 
 static void break_event(const gen_world_t *w, jc_event_t *ev, gen_bad_kind_t kind,
@@ -109,15 +113,15 @@ static int edit_object(json_t *obj, jc_event_type_t type, gen_bad_kind_t kind, g
 {
     switch (kind) {
     case GEN_BAD_MISSING_FIELD:
-        return json_object_del(obj, required[type][gen_rng_below(rng, 3)]);
+        return json_object_del(obj, faults[type].required[gen_rng_below(rng, 3)]);
     case GEN_BAD_ENUM:
-        return json_object_set_new(obj, enum_member[type], json_string(bad_symbol[type]));
+        return json_object_set_new(obj, faults[type].enum_member, json_string(faults[type].bad_symbol));
     case GEN_BAD_TYPE: {
         const char *name = bad_types[gen_rng_below(rng, ARRAY_LEN(bad_types))];
         return json_object_set_new(obj, "type", json_string(name));
     }
     default: /* GEN_BAD_TOO_LONG */
-        return json_object_set_new(obj, text_member[type], overlong_text(obj, text_member[type]));
+        return json_object_set_new(obj, faults[type].text_member, overlong_text(obj, faults[type].text_member));
     }
 }
 

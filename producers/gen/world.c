@@ -375,10 +375,11 @@ void gen_render(const gen_world_t *w, const gen_event_t *e, jc_event_t *ev)
     ev->county_code = e->written_code;
     snprintf(ev->source, sizeof ev->source, "%s基层工作平台",
              w->counties[e->county].ref->name_zh);
-    switch (e->type) {
+    switch ((jc_event_type_t)e->type) {
     case JC_VISIT: render_visit(w, e, &ev->u.visit); break;
     case JC_PETITION: render_petition(w, e, &ev->u.petition); break;
     case JC_DISASTER_RESPONSE: render_disaster(w, e, &ev->u.disaster_response); break;
-    default: render_training(w, e, &ev->u.training_completion); break;
+    case JC_TRAINING_COMPLETION: render_training(w, e, &ev->u.training_completion); break;
+    case JC_EVENT_TYPE_COUNT: abort(); /* not a type */
     }
 }

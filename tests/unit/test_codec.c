@@ -14,6 +14,7 @@
 
 #include "jiceng/catalog.h"
 #include "jiceng/codec.h"
+#include "jiceng/fields.h"
 #include "samples.h"
 
 #define BASE_MS 1764300000000LL /* 2025-11-28 */
@@ -97,6 +98,31 @@ static jc_status_t decode(const struct wire *w, jc_event_t *ev, jc_error_t *err)
 }
 
 /* ---- catalog ---- */
+
+/* Every event type has a name, a topic and fields, each distinct, and its name maps back to it:
+ * a type added to jc_event_type_t without its row in lib/fields.c fails here. */
+static void every_type_is_described(void **state)
+{
+    (void)state;
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++) {
+        size_t n = 0;
+        const char *name = jc_event_type_name((jc_event_type_t)t);
+        assert_non_null(jc_event_topic((jc_event_type_t)t));
+        assert_non_null(jc_event_fields((jc_event_type_t)t, &n));
+        assert_true(n > 4); /* the envelope and a body */
+        jc_event_type_t back;
+        assert_int_equal(jc_event_type_from_name(name, &back, NULL), JC_OK);
+        assert_int_equal(back, t);
+        for (int u = 0; u < t; u++) {
+            assert_string_not_equal(name, jc_event_type_name((jc_event_type_t)u));
+            assert_string_not_equal(jc_event_topic((jc_event_type_t)t), jc_event_topic((jc_event_type_t)u));
+        }
+    }
+    jc_error_t err;
+    jc_event_type_t t;
+    assert_int_equal(jc_event_type_from_name("meeting", &t, &err), JC_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "visit, petition, disaster_response, training_completion"));
+}
 
 static void catalog_lists_every_type_with_fixed_ids(void **state)
 {
@@ -332,6 +358,7 @@ static void bad_boolean_and_union_branch(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_type_is_described),
         cmocka_unit_test(catalog_lists_every_type_with_fixed_ids),
         cmocka_unit_test(fingerprint_matches_avro_spec_vectors),
         cmocka_unit_test(every_type_round_trips),
