@@ -14,7 +14,16 @@
  * Without a FILE, a file of --events events (1,000,000 by default; the four types in turn,
  * made by tests/support/samples.c) is generated first.
  *
- * usage: bench-produce [--events N] [--partitions N] [--keep] [-X prop=value] [FILE]
+ * On the secured stack both runs produce as the producing identity (the configuration file:
+ * --config, else $JICENG_PRODUCE_CONFIG, the load generator: TLS with its certificate), and the
+ * jiceng run signs every record with the keys of jiceng.signing.keys (--signing-keys, else
+ * $JICENG_SIGNING_KEYS); the plain run sends the same payloads unsigned. The scratch topics are
+ * made and deleted as the administrator (--admin-config, else $JICENG_ADMIN_CONFIG: its kafka.*
+ * entries), and the producing identity needs WRITE and DESCRIBE on them: bench/produce.sh gives
+ * the prefix the role ACLs (`stack grant-prefix`) and runs this with the stack's identities.
+ *
+ * usage: bench-produce [--events N] [--partitions N] [--keep] [--admin-config FILE]
+ *                      [--signing-keys PATH] [-X prop=value] [FILE]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +35,7 @@
 
 #include "cli.h"
 #include "jiceng/admin.h"
+#include "jiceng/envfile.h"
 #include "jiceng/codec.h"
 #include "jiceng/ingest.h"
 #include "jiceng/jtime.h"
@@ -39,6 +49,10 @@ static const jc_option_t options[] = {
      "Kafka bootstrap servers"},
     {"jiceng.topic.prefix", "topic-prefix", NULL, NULL, "PREFIX",
      "scratch topic prefix (default: bench<pid>-<time>.)"},
+    {"jiceng.signing.keys", "signing-keys", "JICENG_SIGNING_KEYS", NULL, "PATH",
+     "signing key file, or a directory of them, one per county (the jiceng run signs)"},
+    {"admin.config", "admin-config", "JICENG_ADMIN_CONFIG", NULL, "FILE",
+     "the identity that creates and deletes the scratch topics (its kafka.* entries)"},
     {"events", "events", NULL, "1000000", "N", "events to generate when no FILE is given"},
     {"partitions", "partitions", NULL, "12", "N", "partitions of the scratch topics"},
     {"keep", "keep", NULL, "false", NULL, "keep the scratch topics"},
@@ -48,6 +62,7 @@ static const jc_program_t program = {
     .name = "bench-produce", .synopsis = "[OPTIONS] [FILE]",
     .about = "Events/s through jiceng-produce's path vs. plain librdkafka, same payloads.",
     .options = options, .noptions = sizeof options / sizeof options[0],
+    .config_env = "JICENG_PRODUCE_CONFIG",
 };
 
 /* Pre-encoded messages for the plain run. */
@@ -227,6 +242,49 @@ static const char **with_prefix(const char *const *props, const char *prefix)
     return all;
 }
 
+/* The administrator's properties: the kafka.* entries of its identity file (prefix removed),
+ * then jiceng.topic.prefix. */
+struct admin_props {
+    jc_buf_t strings; /* "name\0value\0" pairs */
+    const char *list[64];
+};
+
+static jc_status_t on_admin_entry(const char *key, const char *value, int line, void *ud,
+                                  jc_error_t *err)
+{
+    (void)line;
+    jc_buf_t *b = ud;
+    if (strncmp(key, "kafka.", 6) != 0)
+        return JC_OK;
+    if (jc_buf_append(b, key + 6, strlen(key + 6) + 1) != JC_OK ||
+        jc_buf_append(b, value, strlen(value) + 1) != JC_OK)
+        return jc_error_set(err, JC_ERR_NOMEM, "out of memory");
+    return JC_OK;
+}
+
+static int read_admin_props(const char *path, const char *prefix, struct admin_props *a)
+{
+    jc_error_t err;
+    if (path == NULL || *path == '\0') {
+        fprintf(stderr, "bench-produce: no administrator identity: --admin-config or "
+                        "$JICENG_ADMIN_CONFIG\n");
+        return -1;
+    }
+    if (jc_envfile_parse(path, on_admin_entry, &a->strings, &err) != JC_OK) {
+        fprintf(stderr, "bench-produce: %s\n", err.message);
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t off = 0; off < a->strings.len && n + 4 < 64; n++) {
+        a->list[n] = (const char *)a->strings.data + off;
+        off += strlen(a->list[n]) + 1;
+    }
+    a->list[n++] = "jiceng.topic.prefix";
+    a->list[n++] = prefix;
+    a->list[n] = NULL;
+    return 0;
+}
+
 static int topics(const char *const *props, int partitions, int create)
 {
     jc_error_t err;
@@ -307,21 +365,23 @@ int main(int argc, char **argv)
     else
         snprintf(prefix, sizeof prefix, "bench%ld-%lld.", (long)getpid(), (long long)time(NULL));
     const char **props = with_prefix(jc_config_client_properties(cfg), prefix);
+    struct admin_props admin = {0};
     const char *input = nops == 1 ? ops[0] : generated;
-    rc = 0;
-    if (nops == 0) {
+    rc = read_admin_props(jc_config_get(cfg, "admin.config"), prefix, &admin);
+    if (rc == 0 && nops == 0) {
         snprintf(generated, sizeof generated, "/tmp/bench-produce-%ld.ndjson", (long)getpid());
         rc = generate(generated, events);
     }
-    if (rc >= 0 && props != NULL && topics(props, (int)partitions, 1) == 0) {
+    if (rc >= 0 && props != NULL && topics(admin.list, (int)partitions, 1) == 0) {
         rc = bench(cfg, input, props, prefix);
         if (!keep)
-            topics(props, (int)partitions, 0);
+            topics(admin.list, (int)partitions, 0);
     } else {
         rc = 1;
     }
     if (generated[0] != '\0')
         unlink(generated);
+    jc_buf_free(&admin.strings);
     free(props);
     jc_config_free(cfg);
     return rc;

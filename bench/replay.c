@@ -3,7 +3,11 @@
  * the limit (Kafka read + decode) and a baseline (one upsert per event).
  *
  * The topics under --topic-prefix must already hold the events (bench/replay.sh produces
- * them) and the database must be empty. One run measures, in this order:
+ * them) and the database must be migrated (jiceng-aggregate migrate: the aggregator does not
+ * migrate) and hold no consumer progress yet. The Kafka identity is the aggregator's (--config,
+ * else $JICENG_AGGREGATE_CONFIG); the baseline's scratch schema is made through
+ * --baseline-conninfo, a role that may create one (the migration role on the secured stack).
+ * One run measures, in this order:
  *   1. end to end: the real jc_aggregator_t (exactly once, dedup on, exit_when_caught_up) in a
  *      fresh consumer group from offset 0; events/s = messages consumed / wall time from
  *      jc_aggregator_new to the return of jc_aggregator_run. Then the peak RSS (VmHWM and
@@ -55,11 +59,14 @@ static const jc_option_t options[] = {
     {"kafka.bootstrap.servers", "bootstrap", "JICENG_KAFKA_BOOTSTRAP", NULL, "LIST",
      "Kafka bootstrap servers"},
     {"pg.conninfo", "conninfo", NULL, NULL, "STR",
-     "libpq conninfo of an empty scratch database (required; never the stack's own)"},
+     "libpq conninfo of a migrated, unused scratch database (required; never the stack's own)"},
+    {"pg.baseline.conninfo", "baseline-conninfo", NULL, NULL, "STR",
+     "the same database as a role that may create a schema, for the baseline (default: --conninfo)"},
     {"jiceng.topic.prefix", "topic-prefix", NULL, NULL, "PREFIX",
      "prefix of the pre-produced topics (required)"},
     {"group.id", "group", NULL, NULL, "NAME",
-     "consumer group (default bench-replay-PID; the other runs add -limit, -baseline)"},
+     "consumer group (default jiceng-aggregate-bench-replay-PID; the other runs add -limit,\n"
+     "-baseline)"},
     {"baseline.events", "baseline-events", NULL, "50000", "N",
      "events the one-upsert-per-event baseline writes"},
     {"batch.max.events", "batch-events", NULL, "50000", "N", "the aggregator's batch_max_events"},
@@ -72,10 +79,11 @@ static const jc_program_t program = {
              "database, against a decode-only consumer (the limit) and one upsert per event\n"
              "(the baseline); peak RSS and dedup state; consistency of the counters.",
     .options = options, .noptions = sizeof options / sizeof options[0],
+    .config_env = "JICENG_AGGREGATE_CONFIG",
 };
 
 struct opts {
-    const char *conninfo, *prefix;
+    const char *conninfo, *baseline_conninfo, *prefix;
     char group[128];
     long baseline_events, batch_events, batch_ms;
     const char *const *props; /* librdkafka properties, bootstrap and prefix included */
@@ -210,7 +218,7 @@ static int partitions_of(rd_kafka_t *rk, const char *topic)
 /* Messages in the four topics, from their watermarks. */
 static int count_backlog(const struct opts *o, struct backlog *b)
 {
-    rd_kafka_t *rk = plain_consumer(o, "bench-replay-metadata");
+    rd_kafka_t *rk = plain_consumer(o, "jiceng-aggregate-bench-replay-metadata");
     memset(b, 0, sizeof *b);
     int rc = rk != NULL ? 0 : -1;
     for (int t = 0; t < JC_EVENT_TYPE_COUNT && rc == 0; t++) {
@@ -537,7 +545,7 @@ static int run_baseline(const struct opts *o, const struct backlog *b, struct ra
     for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++) /* rounded up: at least baseline_events */
         quota[t] = (uint64_t)((o->baseline_events * b->messages[t] + b->total - 1) / b->total);
     snprintf(group, sizeof group, "%s-baseline", o->group);
-    PGconn *pg = PQconnectdb(o->conninfo);
+    PGconn *pg = PQconnectdb(o->baseline_conninfo);
     if (PQstatus(pg) != CONNECTION_OK) {
         fprintf(stderr, "bench-replay: postgres: %s", PQerrorMessage(pg));
         PQfinish(pg);
@@ -567,7 +575,8 @@ static int run_baseline(const struct opts *o, const struct backlog *b, struct ra
 
 /* ---- main ---------------------------------------------------------------------------- */
 
-/* 0 if the database has no jiceng schema yet (the end-to-end run must start from nothing). */
+/* 0 if the database is migrated and no consumer has stored progress in it yet (the end-to-end
+ * run must start from nothing; the aggregator does not migrate). */
 static int check_empty(const char *conninfo)
 {
     PGconn *pg = PQconnectdb(conninfo);
@@ -575,13 +584,21 @@ static int check_empty(const char *conninfo)
     if (PQstatus(pg) != CONNECTION_OK) {
         fprintf(stderr, "bench-replay: postgres: %s", PQerrorMessage(pg));
     } else {
-        PGresult *r = PQexec(pg, "select count(*) from pg_namespace where nspname = 'jiceng'");
-        if (PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "0") == 0)
+        PGresult *r = PQexec(pg, "select to_regclass('jiceng.consumer_progress') is not null");
+        int migrated = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            fprintf(stderr, "bench-replay: postgres: %s", PQresultErrorMessage(r));
+        else if (!migrated)
+            fprintf(stderr, "bench-replay: the database is not migrated: run `jiceng-aggregate "
+                            "migrate` on it with the migration role first\n");
+        PQclear(r);
+        r = migrated ? PQexec(pg, "select count(*) from jiceng.consumer_progress") : NULL;
+        if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "0") == 0)
             rc = 0;
-        else if (PQresultStatus(r) == PGRES_TUPLES_OK)
-            fprintf(stderr, "bench-replay: the database already has a jiceng schema: give the "
-                    "conninfo of an empty scratch database\n");
-        else
+        else if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK)
+            fprintf(stderr, "bench-replay: a consumer has already used the database: give the "
+                    "conninfo of an unused scratch database\n");
+        else if (r != NULL)
             fprintf(stderr, "bench-replay: postgres: %s", PQresultErrorMessage(r));
         PQclear(r);
     }
@@ -653,6 +670,9 @@ static int read_opts(const jc_config_t *cfg, struct opts *o)
     jc_error_t err;
     memset(o, 0, sizeof *o);
     o->conninfo = jc_config_get(cfg, "pg.conninfo");
+    o->baseline_conninfo = jc_config_get(cfg, "pg.baseline.conninfo");
+    if (o->baseline_conninfo == NULL || *o->baseline_conninfo == '\0')
+        o->baseline_conninfo = o->conninfo;
     o->prefix = jc_config_get(cfg, "jiceng.topic.prefix");
     o->props = jc_config_client_properties(cfg);
     if (jc_config_get_long(cfg, "baseline.events", 1, 100000000, &o->baseline_events, &err) != JC_OK ||
@@ -668,7 +688,7 @@ static int read_opts(const jc_config_t *cfg, struct opts *o)
     if (jc_config_get(cfg, "group.id") != NULL)
         snprintf(o->group, sizeof o->group, "%s", jc_config_get(cfg, "group.id"));
     else
-        snprintf(o->group, sizeof o->group, "bench-replay-%ld", (long)getpid());
+        snprintf(o->group, sizeof o->group, "jiceng-aggregate-bench-replay-%ld", (long)getpid());
     return 0;
 }
 

@@ -3,14 +3,21 @@
 #
 # usage: bench/replay.sh [N...]    (default: 1000000; e.g. bench/replay.sh 1000000 5000000)
 #
-# For each N: jiceng-gen --events N writes a workload and its ground truth; jiceng-topics
-# creates the topics (12 partitions) under a fresh prefix; jiceng-produce sends the workload
-# (its malformed lines are rejected there, as the ground truth expects); a scratch database is
-# created through the stack's superuser socket (as tests/integration/aggregate/lib.sh does);
-# then bench-replay measures end to end, the limit and the baseline and prints its figures;
-# finally every aggregate table is compared with the ground truth (OK/DIFF), as lib.sh's
-# it_expect_truth does. What else is running is printed before and after each size. Topics,
-# database and work directory are removed at the end, whatever happens.
+# Everything runs on the secured stack, as tests/integration/aggregate/lib.sh does it: for each
+# N, jiceng-gen --events N writes a workload and its ground truth; jiceng-topics creates the
+# topics (12 partitions) under a fresh prefix as the Kafka administrator, and `stack
+# grant-prefix` gives them the role ACLs; jiceng-produce sends the workload as the load
+# generator, each record signed with its county's key (tests/support/signing-keys; its
+# malformed lines are rejected there, as the ground truth expects); for each run a scratch
+# database is made with `stack db-create`, migrated by the migration role and given the load
+# generator's keys, all of them before the workload is produced (a key is only ever valid from
+# a moment after it is registered, and a replay judges each record by its append time, so a
+# database made after the records could not accept them); then bench-replay measures end to end (as the aggregator: TLS, its
+# certificate, a jiceng-aggregate* group, every signature checked), the limit and the baseline
+# and prints its figures; finally every aggregate table is compared with the ground truth
+# (OK/DIFF), as lib.sh's it_expect_truth does. What else is running is printed before and after
+# each size. Topics, their ACLs, database and work directory are removed at the end, whatever
+# happens.
 #
 # environment: JC_BUILD (build directory, default build/ of the checkout), JICENG_STATE
 # (default .jiceng/ of the checkout), JC_BENCH_WRAP (a command to run bench-replay under, e.g.
@@ -28,30 +35,38 @@ JC_BUILD=${JC_BUILD:-$SRC/build}
 JICENG_STATE=${JICENG_STATE:-$SRC/.jiceng}
 ENV_FILE=${JICENG_ENV_FILE:-$JICENG_STATE/stack.env}
 [[ -r $ENV_FILE ]] || { echo "bench/replay.sh: no $ENV_FILE: start the stack (deploy/local/stack up)" >&2; exit 1; }
+# exported: PGSSLMODE, PGSSLROOTCERT and PGPASSFILE for psql and libpq, the identity files
+set -a
 # shellcheck disable=SC1090
 source "$ENV_FILE"
-export JICENG_KAFKA_BOOTSTRAP JICENG_PG_CONNINFO
-for p in producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce bench/bench-replay; do
+set +a
+STACK=$SRC/deploy/local/stack
+for p in producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce bench/bench-replay \
+         consumers/jiceng-aggregate; do
     [[ -x $JC_BUILD/$p ]] || { echo "bench/replay.sh: $JC_BUILD/$p missing: build first" >&2; exit 1; }
 done
 SIZES=("$@")
 ((${#SIZES[@]})) || SIZES=(1000000)
 
-PREFIX="" DB="" W=""
+PREFIX="" W="" DBS=() NEXT_DB=0
 
-superuser() {
-    runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$JICENG_PG_SUPERUSER_SOCKET" \
-        -p "$JICENG_PG_PORT" -U postgres -d postgres "$@"
+# db_uri URI DB: URI (a stack.env conninfo) with database DB instead, its parameters kept
+db_uri() {
+    local base=${1%%\?*} query=""
+    [[ $1 == *\?* ]] && query="?${1#*\?}"
+    echo "${base%/*}/$2$query"
 }
 
 cleanup() {
-    if [[ -n $DB ]]; then superuser -c "drop database if exists $DB with (force)" >/dev/null 2>&1 || true; fi
+    local db
+    for db in "${DBS[@]}"; do "$STACK" db-drop "$db" >/dev/null 2>&1 || true; done
     if [[ -n $PREFIX ]]; then
         "$JICENG_VENV/bin/python" "$SRC/tests/integration/aggregate/kafka_tool.py" delete-prefix "$PREFIX" \
             >/dev/null 2>&1 || echo "bench/replay.sh: could not delete the topics $PREFIX*" >&2
+        "$STACK" revoke-prefix "$PREFIX" >/dev/null 2>&1 || echo "bench/replay.sh: could not revoke the ACLs on $PREFIX*" >&2
     fi
     if [[ -n $W ]]; then rm -rf "$W"; fi
-    PREFIX="" DB="" W=""
+    PREFIX="" W="" DBS=() NEXT_DB=0
 }
 trap 'rc=$?; cleanup; exit $rc' EXIT
 trap 'exit 130' INT TERM
@@ -71,18 +86,30 @@ expect_truth() {
 
 prepare() {
     local n=$1 t0 rc=0
+    local runs=${JC_RUNS:-1} r valid_from=0 v db
+    [[ -z ${JC_COMPARE:-} ]] || runs=$((runs * 2))
     PREFIX="bench-replay-$$-$n."
-    DB="bench_replay_$$_$n"
     W=$(mktemp -d "/tmp/bench-replay-$n.XXXXXX")
-    CONNINFO="${JICENG_PG_CONNINFO%/*}/$DB"
-    echo "== $n events: topics $PREFIX*, database $DB, work dir $W"
+    KEYRING=$("$SRC/tests/support/signing-keys" keyring) || return 1
+    echo "== $n events: topics $PREFIX*, $runs databases bench_replay_$$_${n}_*, work dir $W"
     t0=$SECONDS
     "$JC_BUILD/producers/gen/jiceng-gen" --events "$n" --out "$W/gen" >/dev/null || return 1
     echo "  generated in $((SECONDS - t0)) s: $(wc -l <"$W/gen/events.ndjson") lines," \
          "$(du -h "$W/gen/events.ndjson" | cut -f1)"
-    "$JC_BUILD/producers/jiceng-topics" --topic-prefix "$PREFIX" --partitions 12 create >/dev/null || return 1
+    "$JC_BUILD/producers/jiceng-topics" --config "$JICENG_ADMIN_CONFIG" --topic-prefix "$PREFIX" \
+        --partitions 12 create >/dev/null || return 1
+    "$STACK" grant-prefix "$PREFIX" >/dev/null 2>&1 || return 1
+    for ((r = 1; r <= runs; r++)); do
+        db="bench_replay_$$_${n}_$r"
+        DBS+=("$db")
+        v=$(new_database "$db") || return 1
+        ((v > valid_from)) && valid_from=$v
+    done
+    # the keys' registration makes them valid from a few seconds on
+    while (($(date +%s) < valid_from)); do sleep 1; done
     t0=$SECONDS
-    "$JC_BUILD/producers/jiceng-produce" --topic-prefix "$PREFIX" --rejects "$W/produce-rejects.ndjson" \
+    "$JC_BUILD/producers/jiceng-produce" --config "$JICENG_PRODUCE_CONFIG" --signing-keys "$KEYRING" \
+        --topic-prefix "$PREFIX" --rejects "$W/produce-rejects.ndjson" \
         "$W/gen/events.ndjson" 2>"$W/produce.log" || rc=$?
     # exit 1 is expected: the workload's malformed lines are rejected by the producer
     grep -q "undelivered 0" "$W/produce.log" && ((rc <= 1)) \
@@ -90,17 +117,29 @@ prepare() {
     echo "  produced in $((SECONDS - t0)) s: $(tail -1 "$W/produce.log")"
 }
 
-# one_run BUILD: bench-replay of BUILD into a fresh database, then the truth check; the
-# end-to-end rate is appended to $W/rates.<label>
+# new_database NAME: a scratch database, migrated by the migration role, with the load
+# generator's signing keys; prints the epoch second from which they are valid
+new_database() {
+    "$STACK" db-create "$1" >/dev/null || return 1
+    "$JC_BUILD/consumers/jiceng-aggregate" migrate --migrate-conninfo "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$1")" \
+        >/dev/null || return 1
+    "$SRC/tests/support/signing-keys" register "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$1")"
+}
+
+# one_run BUILD: bench-replay of BUILD into the next prepared database, then the truth check;
+# the end-to-end rate is appended to $W/rates.<label>
 one_run() {
     local build=$1 label=$2 rc=0
-    superuser -c "drop database if exists $DB with (force)" -c "create database $DB owner jiceng" \
-        >/dev/null || return 1
-    echo "-- run of $label ($build)"
+    CONNINFO=$(db_uri "$JICENG_PG_CONNINFO" "${DBS[NEXT_DB]}")
+    MIGRATE_CONNINFO=$(db_uri "$JICENG_MIGRATE_CONNINFO" "${DBS[NEXT_DB]}")
+    NEXT_DB=$((NEXT_DB + 1))
+    echo "-- run of $label ($build) into ${DBS[NEXT_DB - 1]}"
     others "before"
     # shellcheck disable=SC2086
-    ${JC_BENCH_WRAP:-} "$build/bench/bench-replay" --topic-prefix "$PREFIX" --conninfo "$CONNINFO" \
-        --group "bench-replay-$$-$RANDOM" ${JC_BENCH_ARGS:-} | tee "$W/run.out" || rc=$?
+    ${JC_BENCH_WRAP:-} "$build/bench/bench-replay" --config "$JICENG_AGGREGATE_CONFIG" --topic-prefix "$PREFIX" \
+        --conninfo "$CONNINFO" --baseline-conninfo "$MIGRATE_CONNINFO" \
+        --group "jiceng-aggregate-bench-replay-$$-$RANDOM" ${JC_BENCH_ARGS:-} \
+        | tee "$W/run.out" || rc=$?
     others "after"
     awk '/^1\. end to end/ { f = 1 } f && /events\/s$/ { print $(NF-1); exit }' "$W/run.out" >>"$W/rates.$label"
     echo "correctness: aggregate tables against the generator's ground truth"

@@ -10,13 +10,35 @@
  * ones winning:
  *
  *   1. the built-in default;
- *   2. the configuration file: --config FILE, else $JICENG_CONFIG (KEY=VALUE lines, as in
- *      jiceng/envfile.h, keyed by the configuration keys);
+ *   2. the configuration file (KEY=VALUE lines, as in jiceng/envfile.h, keyed by the
+ *      configuration keys);
  *   3. the local stack's env file (--env-file FILE, else jc_envfile_stack_path), loaded into the
  *      environment without overwriting what is already set, so it counts only for options whose
  *      variable it defines (JICENG_KAFKA_BOOTSTRAP, JICENG_PG_CONNINFO, ...);
  *   4. the environment;
  *   5. the flags.
+ *
+ * Which configuration file: --config FILE; else the program's own variable
+ * (jc_program_t.config_env, e.g. $JICENG_PRODUCE_CONFIG: the identity the stack gives that
+ * program); else $JICENG_CONFIG; else none. The stack's env file is loaded into the environment
+ * FIRST, before the file is chosen, so the program's variable may come from it (stack.env names
+ * each program's identity file); a variable already in the environment wins over the env file's,
+ * as for every variable.
+ *
+ * Secrets (see also "secrets" below). A setting holds a secret if its name says so
+ * (jc_cli_secret_name: password, passphrase, secret, token, ssl.key.pem) or its value is a
+ * conninfo with a password (jc_cli_value_has_password). Then:
+ *   - a configuration file or env file holding one must be readable by its owner only
+ *     (jc_secret_file_check: "permissions 0644 for 'F' are too open ... chmod 600 'F'");
+ *   - it may not be given as a flag or -X property (a command line is visible to every user of
+ *     the machine): a usage error that names the option, not the value;
+ *   - it can come from a file instead: for an option with variable X, X_FILE=PATH (in the
+ *     environment or the env file) reads the value from PATH (X and X_FILE both set is an
+ *     error); in a configuration file, KEY_file=PATH does the same for KEY (a table key or a
+ *     kafka.PROPERTY). PATH must be readable by its owner only, whatever it holds; one trailing
+ *     newline is dropped.
+ * The file librdkafka's ssl.key.location names (a private key) must be readable by its owner only
+ * too. Messages never quote a secret; values shown in them pass through jc_cli_mask.
  *
  * librdkafka properties pass through unchanged: a configuration-file key "kafka.X" that is not
  * an option of the table, and every -X X=VALUE / --kafka-property X=VALUE flag (repeatable),
@@ -76,6 +98,9 @@ typedef struct jc_program {
     const jc_option_t *options;
     size_t noptions;
     bool no_kafka;        /**< talks to no Kafka: no -X flag, no kafka.PROPERTY file keys */
+    const char *config_env; /**< the variable naming this program's configuration file when
+                                 --config is absent, consulted before $JICENG_CONFIG (e.g.
+                                 "JICENG_PRODUCE_CONFIG"); NULL: none */
 } jc_program_t;
 
 typedef struct jc_config jc_config_t;
@@ -85,15 +110,19 @@ jc_config_t *jc_config_new(const jc_program_t *prog, jc_error_t *err);
 
 /** Parse argv (argv[0] is the program) and resolve every option from all sources. Fails with
  *  JC_ERR_INVALID_ARG on a usage error (unrecognized option, missing argument, malformed or
- *  unknown Kafka property), JC_ERR_PARSE on a configuration-file line with an unknown key or bad
- *  syntax (naming file and line), JC_ERR_IO if a named file cannot be read. argv is permuted
- *  (options before operands) but not otherwise changed, and must outlive the configuration. */
+ *  unknown Kafka property, a secret given on the command line, both X and X_FILE set),
+ *  JC_ERR_PARSE on a configuration-file line with an unknown key or bad syntax (naming file and
+ *  line), JC_ERR_INSECURE_FILE for a file holding a secret that group or others may read,
+ *  JC_ERR_IO if a named file cannot be read. argv is permuted (options before operands) but not
+ *  otherwise changed, and must outlive the configuration. */
 jc_status_t jc_config_load(jc_config_t *cfg, int argc, char **argv, jc_error_t *err);
 
 /** For main(): jc_config_new and jc_config_load, reporting on stderr. Returns -1 when the
  *  program should go on (*out holds the configuration, to be freed); otherwise the exit status
  *  to return: JC_EXIT_OK after printing --help to stdout, JC_EXIT_USAGE after a usage or
- *  configuration error. */
+ *  configuration error. First it keeps the process's secrets out of core files (RLIMIT_CORE 0;
+ *  on Linux also PR_SET_DUMPABLE 0, so that other processes of the same user cannot read its
+ *  memory or /proc/PID/environ). */
 int jc_config_main(const jc_program_t *prog, int argc, char **argv, jc_config_t **out);
 
 /** true if -h or --help was given. */
@@ -132,8 +161,26 @@ char **jc_config_operands(const jc_config_t *cfg, int *count);
  *  configuration file's pass-through "kafka." keys, then the -X flags. Owned by cfg. */
 const char *const *jc_config_client_properties(const jc_config_t *cfg);
 
-/** Release cfg (NULL is fine). */
+/** The configuration file that was read (for messages), or NULL if none. */
+const char *jc_config_file(const jc_config_t *cfg);
+
+/** Release cfg (NULL is fine); strings it read from files are wiped first. */
 void jc_config_free(jc_config_t *cfg);
+
+/* ---- secrets ---------------------------------------------------------------------------- */
+
+/** true if a setting called name holds a secret by its name: it contains (in any case)
+ *  password, passwd, passphrase, secret, token or key.pem. */
+bool jc_cli_secret_name(const char *name);
+
+/** true if value carries a password as a PostgreSQL conninfo does: keyword form
+ *  `password=...`, a URI's `user:password@`, or a URI's query parameter `password=...`. */
+bool jc_cli_value_has_password(const char *value);
+
+/** value with every password jc_cli_value_has_password would find replaced by "***", into buf
+ *  (len bytes, truncated if need be); returns buf. For messages and logs that show a conninfo:
+ *  "postgresql://u:***@h/db", "host=h password=*** user=u". */
+const char *jc_cli_mask(const char *value, char *buf, size_t len);
 
 /* ---- progress lines --------------------------------------------------------------------- */
 

@@ -1,7 +1,8 @@
 /*
  * help.c: the --help text of a program, generated from its option table (cli.h): the usage
  * line, the about paragraph, one entry per option (its flag or configuration key, its help,
- * and in brackets its key, variable and default), the built-in options, the epilogue.
+ * and in brackets its key, variable and default), the built-in options (--config with the
+ * program's own variable), the rules for secrets, the epilogue.
  */
 #include "cli.h"
 
@@ -45,10 +46,17 @@ void jc_program_usage(const jc_program_t *p, FILE *out)
     if (!p->no_kafka)
         usage_entry(out, "-X, --kafka-property P=V", "librdkafka property P, repeatable",
                     "config file: kafka.P=V");
-    usage_entry(out, "--config FILE", "KEY=VALUE configuration file", "env JICENG_CONFIG");
+    char config_env[160];
+    snprintf(config_env, sizeof config_env, "env %s%sJICENG_CONFIG",
+             p->config_env ? p->config_env : "", p->config_env ? ", else " : "");
+    usage_entry(out, "--config FILE", "KEY=VALUE configuration file", config_env);
     usage_entry(out, "--env-file FILE", "the local stack's env file, loaded into the environment",
                 "default $JICENG_ENV_FILE, else $JICENG_STATE/stack.env");
     usage_entry(out, "-h, --help", "this text", "");
+    fprintf(out, "\nA secret (a password, a key's passphrase) is never taken from the command "
+                 "line. An option's\nvariable X may name a file holding the value instead: "
+                 "X_FILE=PATH; in the config file,\nKEY_file=PATH. Such files, and config or env "
+                 "files holding a secret, must be mode 0600.\n");
     if (p->epilogue != NULL)
         fprintf(out, "\n%s\n", p->epilogue);
 }

@@ -1,6 +1,9 @@
 /*
  * jiceng-aggregate: the aggregating consumer daemon (jiceng/aggregator.h), or, with the
- * operand `migrate`, just the schema migrations (jiceng/migrate.h).
+ * operand `migrate`, just the schema migrations (jiceng/migrate.h), run with the migration
+ * role's conninfo (pg.migrate.conninfo; pg.conninfo if that is not set). The daemon itself
+ * never migrates: it refuses a database whose schema is older than the library's, saying how
+ * to migrate it.
  *
  * Run any number of instances with the same group id: Kafka shares the partitions among them,
  * PostgreSQL keeps every partition's offset, and each batch lands exactly once. SIGTERM or
@@ -21,7 +24,9 @@ static const jc_option_t options[] = {
     {"kafka.bootstrap.servers", "bootstrap", "JICENG_KAFKA_BOOTSTRAP", NULL, "LIST",
      "Kafka bootstrap servers"},
     {"pg.conninfo", "conninfo", "JICENG_PG_CONNINFO", NULL, "STR",
-     "libpq conninfo or URI of the aggregate database (PG* variables apply)"},
+     "libpq conninfo or URI of the database, as the aggregator's role (PG* apply)"},
+    {"pg.migrate.conninfo", "migrate-conninfo", "JICENG_MIGRATE_CONNINFO", NULL, "STR",
+     "... as the migration role, for `migrate` (default: --conninfo)"},
     {"group.id", "group", "JICENG_GROUP_ID", JC_AGGREGATOR_GROUP, "NAME",
      "consumer group; PostgreSQL keeps its offsets per group"},
     {"jiceng.topic.prefix", "topic-prefix", "JICENG_TOPIC_PREFIX", "", "PREFIX",
@@ -38,10 +43,12 @@ static const jc_option_t options[] = {
 
 static const jc_program_t program = {
     .name = "jiceng-aggregate",
+    .config_env = "JICENG_AGGREGATE_CONFIG",
     .synopsis = "[migrate] [OPTIONS]",
     .about = "Consumes the jiceng event topics in a consumer group and keeps the daily aggregates\n"
              "in PostgreSQL exactly once (offsets, dedup ledger, aggregates and rejects are\n"
-             "written in one transaction per batch). `migrate` applies the schema and exits.\n"
+             "written in one transaction per batch). `migrate` applies the schema (as the\n"
+             "migration role) and exits; the daemon refuses an older schema.\n"
              "Kafka consumer properties pass through with -X (e.g. -X session.timeout.ms=6000).",
     .epilogue = "exit status: 0 stopped cleanly (SIGTERM/SIGINT, or caught up), 1 failed,\n"
                 "2 usage or configuration error",
@@ -95,6 +102,13 @@ static jc_status_t read_config(const jc_config_t *cfg, jc_aggregator_config_t *c
     return st;
 }
 
+/* The migration role's conninfo: pg.migrate.conninfo, else pg.conninfo. */
+static const char *migrate_conninfo(const jc_config_t *cfg)
+{
+    const char *c = jc_config_get(cfg, "pg.migrate.conninfo");
+    return c != NULL && *c != '\0' ? c : jc_config_get(cfg, "pg.conninfo");
+}
+
 static jc_exit_t run_migrate(const char *conninfo)
 {
     PGconn *c = PQconnectdb(conninfo ? conninfo : "");
@@ -116,12 +130,13 @@ static jc_exit_t run_migrate(const char *conninfo)
 static void summary(const jc_aggregator_stats_t *s)
 {
     fprintf(stderr, "%s: consumed %llu, applied %llu, duplicates %llu, rejected %llu, "
-            "batches %llu, fenced %llu, postgres retries %llu, dedup ids %llu (%llu bytes)\n",
+            "batches %llu, fenced %llu, postgres retries %llu, dedup ids %llu (%llu bytes), "
+            "signing keys read %llu times\n",
             program.name, (unsigned long long)s->consumed, (unsigned long long)s->applied,
             (unsigned long long)s->duplicates, (unsigned long long)s->rejected,
             (unsigned long long)s->batches, (unsigned long long)s->fenced,
             (unsigned long long)s->pg_retries, (unsigned long long)s->dedup_ids,
-            (unsigned long long)s->dedup_bytes);
+            (unsigned long long)s->dedup_bytes, (unsigned long long)s->key_loads);
 }
 
 /* Whether librdkafka's debug contexts are on (-X debug=...): then debug lines are wanted. */
@@ -153,6 +168,10 @@ static jc_exit_t run_daemon(jc_aggregator_config_t *c)
     sigaction(SIGINT, &sa, NULL);
     jc_error_t err;
     jc_aggregator_t *a = jc_aggregator_new(c, &err);
+    if (a == NULL && err.code == JC_ERR_SCHEMA_VERSION)
+        return jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s: run `%s migrate` with the "
+                           "migration role (--migrate-conninfo or JICENG_MIGRATE_CONNINFO)",
+                           err.message, program.name);
     if (a == NULL)
         return jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s", err.message);
     jc_status_t st = jc_aggregator_run(a, &stop_requested, &err);
@@ -179,7 +198,7 @@ int main(int argc, char **argv)
         rc = jc_cli_fail(program.name, JC_EXIT_USAGE, "unexpected operand '%s' (only `migrate`)",
                          operands[n - 1]);
     else if (migrate_only)
-        rc = run_migrate(jc_config_get(cfg, "pg.conninfo"));
+        rc = run_migrate(migrate_conninfo(cfg));
     else if (read_config(cfg, &c, &err) != JC_OK)
         rc = jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
     else

@@ -1,5 +1,6 @@
 /*
- * admin.c: creating and describing the pipeline's topics (see jiceng/admin.h).
+ * admin.c: creating and describing the pipeline's topics, and a county system's ACLs (see
+ * jiceng/admin.h).
  *
  * The client is a producer-type librdkafka handle (any handle carries the admin API) with
  * allow.auto.create.topics=false, so that describing a missing topic never creates it. A topic
@@ -9,7 +10,15 @@
  * sends one CreateTopics request for the missing ones (retention.ms set per topic), accepts
  * TOPIC_ALREADY_EXISTS from a concurrent creator, and finally polls the metadata until every
  * topic is visible with a leader for each partition (so that a producer started right after
- * can write to them) and re-checks the counts.
+ * can write to them) and re-checks the counts. Each topic is created with the configuration
+ * of topic_configs (retention.ms comes from the settings); one DescribeConfigs request reads
+ * the timestamp type of the existing topics.
+ *
+ * ACLs: jiceng's jc_acl_t is translated to and from librdkafka's AclBinding (ALLOW, any host).
+ * The county set is built from the event topic names the client already holds. Creating sends
+ * one CreateAcls request and checks every binding's result; deleting sends one DeleteAcls
+ * filter matching the principal on any resource; describing sends one DescribeAcls filter and
+ * copies and sorts what comes back.
  */
 #include "jiceng/admin.h"
 
@@ -29,6 +38,12 @@ struct jc_admin {
     rd_kafka_t *rk;
     int timeout_ms;
     char names[JC_TOPIC_COUNT][JC_TOPIC_NAME_MAX + 1];
+};
+
+/* The configuration every pipeline topic is created with (besides retention.ms). */
+static const char *const topic_configs[] = {
+    "message.timestamp.type", JC_TOPIC_TIMESTAMP_TYPE,
+    NULL,
 };
 
 /* ---- set-up ---- */
@@ -92,6 +107,32 @@ void jc_admin_free(jc_admin_t *a)
     free(a);
 }
 
+/* ---- admin requests ---- */
+
+/* Wait for the result event of an admin request on q. */
+static rd_kafka_event_t *await_result(jc_admin_t *a, rd_kafka_queue_t *q, const char *what,
+                                      jc_status_t *st, jc_error_t *err)
+{
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, a->timeout_ms + 5000);
+    if (ev == NULL)
+        *st = jc_error_set(err, JC_ERR_TIMEOUT, "%s: no answer in %d ms", what, a->timeout_ms);
+    else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        *st = jc_error_set(err, jc_kafka_status(rd_kafka_event_error(ev)), "%s: %s", what,
+                           rd_kafka_event_error_string(ev));
+    return ev;
+}
+
+static rd_kafka_AdminOptions_t *admin_options(jc_admin_t *a, rd_kafka_admin_op_t op)
+{
+    char errstr[256];
+    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(a->rk, op);
+    if (o != NULL) {
+        rd_kafka_AdminOptions_set_operation_timeout(o, a->timeout_ms, errstr, sizeof errstr);
+        rd_kafka_AdminOptions_set_request_timeout(o, a->timeout_ms, errstr, sizeof errstr);
+    }
+    return o;
+}
+
 /* ---- describing ---- */
 
 /* true if every partition of t has a leader (a producer can write to all of them) */
@@ -150,6 +191,58 @@ static jc_status_t describe_topic(jc_admin_t *a, const char *name, jc_topic_stat
     return st;
 }
 
+/* Copy message.timestamp.type from a DescribeConfigs answer into the state of its topic. */
+static jc_status_t read_config_results(rd_kafka_event_t *ev, jc_topic_state_t s[JC_TOPIC_COUNT],
+                                       jc_error_t *err)
+{
+    size_t n = 0;
+    const rd_kafka_ConfigResource_t **res =
+        rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n);
+    for (size_t r = 0; r < n; r++) {
+        const char *name = rd_kafka_ConfigResource_name(res[r]);
+        if (rd_kafka_ConfigResource_error(res[r]) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            return jc_error_set(err, JC_ERR_KAFKA, "describe the configuration of topic %s: %s",
+                                name, rd_kafka_ConfigResource_error_string(res[r]));
+        size_t nc = 0;
+        const rd_kafka_ConfigEntry_t **c = rd_kafka_ConfigResource_configs(res[r], &nc);
+        for (size_t k = 0; k < nc; k++) {
+            const char *v = rd_kafka_ConfigEntry_value(c[k]);
+            if (strcmp(rd_kafka_ConfigEntry_name(c[k]), "message.timestamp.type") != 0)
+                continue;
+            for (int i = 0; i < JC_TOPIC_COUNT; i++)
+                if (strcmp(s[i].name, name) == 0)
+                    snprintf(s[i].timestamp_type, sizeof s[i].timestamp_type, "%s", v ? v : "");
+        }
+    }
+    return JC_OK;
+}
+
+/* Fill the timestamp type of every existing topic (one DescribeConfigs request). */
+static jc_status_t describe_timestamp_types(jc_admin_t *a, jc_topic_state_t s[JC_TOPIC_COUNT],
+                                           jc_error_t *err)
+{
+    rd_kafka_ConfigResource_t *res[JC_TOPIC_COUNT];
+    size_t n = 0;
+    for (int i = 0; i < JC_TOPIC_COUNT; i++)
+        if (s[i].exists)
+            res[n++] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, s[i].name);
+    if (n == 0)
+        return JC_OK;
+    jc_status_t st = JC_OK;
+    rd_kafka_queue_t *q = rd_kafka_queue_new(a->rk);
+    rd_kafka_AdminOptions_t *o = admin_options(a, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_DescribeConfigs(a->rk, res, n, o, q);
+    rd_kafka_event_t *ev = await_result(a, q, "describe topic configurations", &st, err);
+    if (st == JC_OK)
+        st = read_config_results(ev, s, err);
+    if (ev != NULL)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_ConfigResource_destroy_array(res, n);
+    return st;
+}
+
 jc_status_t jc_admin_describe_topics(jc_admin_t *a, jc_topic_state_t out[JC_TOPIC_COUNT],
                                      jc_error_t *err)
 {
@@ -160,7 +253,7 @@ jc_status_t jc_admin_describe_topics(jc_admin_t *a, jc_topic_state_t out[JC_TOPI
         out[i].created = false;
         st = describe_topic(a, a->names[i], &out[i], NULL, err);
     }
-    return st;
+    return st == JC_OK ? describe_timestamp_types(a, out, err) : st;
 }
 
 /* ---- creating ---- */
@@ -173,6 +266,20 @@ static jc_status_t check_partitions(const jc_topic_state_t s[JC_TOPIC_COUNT], in
             return jc_error_set(err, JC_ERR_MISMATCH, "topic %s has %d partitions, not the %d "
                                 "asked for; it is left unchanged (a county must keep landing "
                                 "in the same partition)", s[i].name, s[i].partitions, want);
+    return JC_OK;
+}
+
+static jc_status_t check_timestamp_types(const jc_topic_state_t s[JC_TOPIC_COUNT],
+                                         jc_error_t *err)
+{
+    for (int i = 0; i < JC_TOPIC_COUNT; i++)
+        if (s[i].exists && strcmp(s[i].timestamp_type, JC_TOPIC_TIMESTAMP_TYPE) != 0)
+            return jc_error_set(err, JC_ERR_MISMATCH, "topic %s has message.timestamp.type=%s, "
+                                "not %s; it is left unchanged (signing keys are judged by the "
+                                "broker's timestamp: alter it with kafka-configs --alter "
+                                "--add-config message.timestamp.type=%s)", s[i].name,
+                                s[i].timestamp_type[0] ? s[i].timestamp_type : "(unknown)",
+                                JC_TOPIC_TIMESTAMP_TYPE, JC_TOPIC_TIMESTAMP_TYPE);
     return JC_OK;
 }
 
@@ -189,36 +296,17 @@ static rd_kafka_NewTopic_t *new_topic(const char *name, const jc_topic_settings_
     }
     snprintf(retention, sizeof retention, "%" PRId64, set->retention_ms);
     rd_kafka_resp_err_t e = rd_kafka_NewTopic_set_config(nt, "retention.ms", retention);
+    const char *bad = "retention.ms";
+    for (const char *const *c = topic_configs; e == RD_KAFKA_RESP_ERR_NO_ERROR && c[0]; c += 2) {
+        e = rd_kafka_NewTopic_set_config(nt, c[0], c[1]);
+        bad = c[0];
+    }
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_NewTopic_destroy(nt);
-        jc_error_set(err, JC_ERR_KAFKA, "topic %s: retention.ms: %s", name, rd_kafka_err2str(e));
+        jc_error_set(err, JC_ERR_KAFKA, "topic %s: %s: %s", name, bad, rd_kafka_err2str(e));
         return NULL;
     }
     return nt;
-}
-
-/* Wait for the result event of an admin request on q. */
-static rd_kafka_event_t *await_result(jc_admin_t *a, rd_kafka_queue_t *q, const char *what,
-                                      jc_status_t *st, jc_error_t *err)
-{
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, a->timeout_ms + 5000);
-    if (ev == NULL)
-        *st = jc_error_set(err, JC_ERR_TIMEOUT, "%s: no answer in %d ms", what, a->timeout_ms);
-    else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        *st = jc_error_set(err, jc_kafka_status(rd_kafka_event_error(ev)), "%s: %s", what,
-                           rd_kafka_event_error_string(ev));
-    return ev;
-}
-
-static rd_kafka_AdminOptions_t *admin_options(jc_admin_t *a, rd_kafka_admin_op_t op)
-{
-    char errstr[256];
-    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(a->rk, op);
-    if (o != NULL) {
-        rd_kafka_AdminOptions_set_operation_timeout(o, a->timeout_ms, errstr, sizeof errstr);
-        rd_kafka_AdminOptions_set_request_timeout(o, a->timeout_ms, errstr, sizeof errstr);
-    }
-    return o;
 }
 
 /* Check each topic's result: created, already there (a concurrent creator), or an error. */
@@ -315,12 +403,18 @@ jc_status_t jc_admin_create_topics(jc_admin_t *a, const jc_topic_settings_t *set
     jc_status_t st = jc_admin_describe_topics(a, s, err);
     if (st == JC_OK)
         st = check_partitions(s, set->partitions, err);
+    if (st == JC_OK)
+        st = check_timestamp_types(s, err);
     if (st == JC_OK && !all_exist(s)) {
         st = create_missing(a, set, s, err);
         if (st == JC_OK)
             st = await_topics(a, s, err);
         if (st == JC_OK)
+            st = describe_timestamp_types(a, s, err);
+        if (st == JC_OK)
             st = check_partitions(s, set->partitions, err);
+        if (st == JC_OK)
+            st = check_timestamp_types(s, err);
     }
     return st;
 }
@@ -364,5 +458,317 @@ jc_status_t jc_admin_delete_topics(jc_admin_t *a, jc_error_t *err)
         rd_kafka_queue_destroy(q);
     }
     rd_kafka_DeleteTopic_destroy_array(dts, n);
+    return st;
+}
+
+/* ---- ACLs ---- */
+
+/* jiceng's resource kinds and operations, and librdkafka's: described once, used both ways. */
+static const struct {
+    jc_acl_resource_t jc;
+    rd_kafka_ResourceType_t rd;
+    const char *name;
+} acl_resources[] = {
+    {JC_ACL_TOPIC, RD_KAFKA_RESOURCE_TOPIC, "TOPIC"},
+    {JC_ACL_GROUP, RD_KAFKA_RESOURCE_GROUP, "GROUP"},
+    {JC_ACL_CLUSTER, RD_KAFKA_RESOURCE_BROKER, "CLUSTER"},
+};
+
+static const struct {
+    jc_acl_operation_t jc;
+    rd_kafka_AclOperation_t rd;
+    const char *name;
+} acl_operations[] = {
+    {JC_ACL_ALL, RD_KAFKA_ACL_OPERATION_ALL, "ALL"},
+    {JC_ACL_READ, RD_KAFKA_ACL_OPERATION_READ, "READ"},
+    {JC_ACL_WRITE, RD_KAFKA_ACL_OPERATION_WRITE, "WRITE"},
+    {JC_ACL_CREATE, RD_KAFKA_ACL_OPERATION_CREATE, "CREATE"},
+    {JC_ACL_DELETE, RD_KAFKA_ACL_OPERATION_DELETE, "DELETE"},
+    {JC_ACL_ALTER, RD_KAFKA_ACL_OPERATION_ALTER, "ALTER"},
+    {JC_ACL_DESCRIBE, RD_KAFKA_ACL_OPERATION_DESCRIBE, "DESCRIBE"},
+    {JC_ACL_IDEMPOTENT_WRITE, RD_KAFKA_ACL_OPERATION_IDEMPOTENT_WRITE, "IDEMPOTENT_WRITE"},
+};
+
+#define NRESOURCES (sizeof acl_resources / sizeof acl_resources[0])
+#define NOPERATIONS (sizeof acl_operations / sizeof acl_operations[0])
+
+/* The cluster resource's name in Kafka's ACLs. */
+static const char cluster_name[] = "kafka-cluster";
+
+const char *jc_acl_resource_name(jc_acl_resource_t r)
+{
+    for (size_t i = 0; i < NRESOURCES; i++)
+        if (acl_resources[i].jc == r)
+            return acl_resources[i].name;
+    return "OTHER";
+}
+
+const char *jc_acl_operation_name(jc_acl_operation_t op)
+{
+    for (size_t i = 0; i < NOPERATIONS; i++)
+        if (acl_operations[i].jc == op)
+            return acl_operations[i].name;
+    return "OTHER";
+}
+
+/* One binding of a county's set. */
+static jc_status_t county_acl(jc_acl_t *acl, const char *principal, jc_acl_resource_t r,
+                              const char *name, jc_acl_operation_t op, jc_error_t *err)
+{
+    memset(acl, 0, sizeof *acl);
+    if (snprintf(acl->principal, sizeof acl->principal, "%s", principal) >=
+        (int)sizeof acl->principal)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "principal '%.80s...' is too long",
+                            principal);
+    acl->resource = r;
+    snprintf(acl->name, sizeof acl->name, "%s", name);
+    acl->operation = op;
+    return JC_OK;
+}
+
+jc_status_t jc_admin_county_acls(const jc_admin_t *a, const char *principal,
+                                 jc_acl_t out[JC_COUNTY_ACL_COUNT], jc_error_t *err)
+{
+    if (a == NULL || principal == NULL || strncmp(principal, "User:", 5) != 0 || !principal[5])
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "a county's ACLs need a principal "
+                            "User:NAME");
+    static const jc_acl_operation_t topic_ops[] = {JC_ACL_WRITE, JC_ACL_DESCRIBE};
+    size_t n = 0;
+    jc_status_t st = JC_OK;
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT && st == JC_OK; t++)
+        for (size_t k = 0; k < 2 && st == JC_OK; k++)
+            st = county_acl(&out[n++], principal, JC_ACL_TOPIC, a->names[t], topic_ops[k], err);
+    if (st == JC_OK)
+        st = county_acl(&out[n++], principal, JC_ACL_CLUSTER, cluster_name,
+                        JC_ACL_IDEMPOTENT_WRITE, err);
+    return st;
+}
+
+/* librdkafka's binding (or filter, with ANY/NULL fields) for acl. */
+static rd_kafka_AclBinding_t *to_binding(const jc_acl_t *acl, jc_error_t *err)
+{
+    char errstr[512];
+    rd_kafka_ResourceType_t r = RD_KAFKA_RESOURCE_UNKNOWN;
+    rd_kafka_AclOperation_t op = RD_KAFKA_ACL_OPERATION_UNKNOWN;
+    for (size_t i = 0; i < NRESOURCES; i++)
+        if (acl_resources[i].jc == acl->resource)
+            r = acl_resources[i].rd;
+    for (size_t i = 0; i < NOPERATIONS; i++)
+        if (acl_operations[i].jc == acl->operation)
+            op = acl_operations[i].rd;
+    rd_kafka_AclBinding_t *b = rd_kafka_AclBinding_new(
+        r, acl->name, acl->prefixed ? RD_KAFKA_RESOURCE_PATTERN_PREFIXED
+                                    : RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+        acl->principal, "*", op,
+        acl->deny ? RD_KAFKA_ACL_PERMISSION_TYPE_DENY : RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW,
+        errstr, sizeof errstr);
+    if (b == NULL)
+        jc_error_set(err, JC_ERR_INVALID_ARG, "ACL %s %s %s for %s: %s",
+                     jc_acl_operation_name(acl->operation), jc_acl_resource_name(acl->resource),
+                     acl->name, acl->principal, errstr);
+    return b;
+}
+
+/* jiceng's form of a binding librdkafka listed. */
+static void from_binding(const rd_kafka_AclBinding_t *b, jc_acl_t *acl)
+{
+    memset(acl, 0, sizeof *acl);
+    const char *principal = rd_kafka_AclBinding_principal(b), *name = rd_kafka_AclBinding_name(b);
+    snprintf(acl->principal, sizeof acl->principal, "%s", principal ? principal : "");
+    snprintf(acl->name, sizeof acl->name, "%s", name ? name : "");
+    acl->resource = JC_ACL_RESOURCE_OTHER;
+    for (size_t i = 0; i < NRESOURCES; i++)
+        if (acl_resources[i].rd == rd_kafka_AclBinding_restype(b))
+            acl->resource = acl_resources[i].jc;
+    acl->operation = JC_ACL_OPERATION_OTHER;
+    for (size_t i = 0; i < NOPERATIONS; i++)
+        if (acl_operations[i].rd == rd_kafka_AclBinding_operation(b))
+            acl->operation = acl_operations[i].jc;
+    acl->prefixed =
+        rd_kafka_AclBinding_resource_pattern_type(b) == RD_KAFKA_RESOURCE_PATTERN_PREFIXED;
+    acl->deny = rd_kafka_AclBinding_permission_type(b) == RD_KAFKA_ACL_PERMISSION_TYPE_DENY;
+}
+
+/* Send one ACL request (run) and wait for its result event. */
+static rd_kafka_event_t *acl_request(jc_admin_t *a, rd_kafka_admin_op_t op, const char *what,
+                                     void (*run)(jc_admin_t *, rd_kafka_AdminOptions_t *,
+                                                 rd_kafka_queue_t *, void *),
+                                     void *arg, jc_status_t *st, jc_error_t *err)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(a->rk);
+    rd_kafka_AdminOptions_t *o = admin_options(a, op);
+    run(a, o, q, arg);
+    rd_kafka_event_t *ev = await_result(a, q, what, st, err);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_queue_destroy(q);
+    return ev;
+}
+
+struct binding_list {
+    rd_kafka_AclBinding_t **v;
+    size_t n;
+};
+
+static void run_create(jc_admin_t *a, rd_kafka_AdminOptions_t *o, rd_kafka_queue_t *q,
+                       void *arg)
+{
+    struct binding_list *l = arg;
+    rd_kafka_CreateAcls(a->rk, l->v, l->n, o, q);
+}
+
+static void run_delete(jc_admin_t *a, rd_kafka_AdminOptions_t *o, rd_kafka_queue_t *q,
+                       void *arg)
+{
+    struct binding_list *l = arg;
+    rd_kafka_DeleteAcls(a->rk, l->v, l->n, o, q);
+}
+
+static void run_describe(jc_admin_t *a, rd_kafka_AdminOptions_t *o, rd_kafka_queue_t *q,
+                         void *arg)
+{
+    struct binding_list *l = arg;
+    rd_kafka_DescribeAcls(a->rk, l->v[0], o, q);
+}
+
+static jc_status_t read_create_acl_results(rd_kafka_event_t *ev, const jc_acl_t *acls,
+                                           size_t n, jc_error_t *err)
+{
+    size_t got = 0;
+    const rd_kafka_acl_result_t **res =
+        rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(ev), &got);
+    for (size_t i = 0; i < got && i < n; i++) {
+        const rd_kafka_error_t *e = rd_kafka_acl_result_error(res[i]);
+        if (e != NULL && rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            return jc_error_set(err, JC_ERR_KAFKA, "create ACL %s %s %s for %s: %s",
+                                jc_acl_operation_name(acls[i].operation),
+                                jc_acl_resource_name(acls[i].resource), acls[i].name,
+                                acls[i].principal, rd_kafka_error_string(e));
+    }
+    if (got != n)
+        return jc_error_set(err, JC_ERR_KAFKA, "create ACLs: %zu results for %zu bindings",
+                            got, n);
+    return JC_OK;
+}
+
+jc_status_t jc_admin_create_acls(jc_admin_t *a, const jc_acl_t *acls, size_t n, jc_error_t *err)
+{
+    if (a == NULL || (acls == NULL && n > 0))
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_admin_create_acls: NULL argument");
+    if (n == 0)
+        return JC_OK;
+    struct binding_list l = {calloc(n, sizeof *l.v), 0};
+    if (l.v == NULL)
+        return jc_error_set(err, JC_ERR_NOMEM, "out of memory for ACLs");
+    jc_status_t st = JC_OK;
+    for (; l.n < n && st == JC_OK; l.n++)
+        if ((l.v[l.n] = to_binding(&acls[l.n], err)) == NULL)
+            st = JC_ERR_INVALID_ARG;
+    if (st == JC_OK) {
+        rd_kafka_event_t *ev = acl_request(a, RD_KAFKA_ADMIN_OP_CREATEACLS, "create ACLs",
+                                           run_create, &l, &st, err);
+        if (st == JC_OK)
+            st = read_create_acl_results(ev, acls, n, err);
+        if (ev != NULL)
+            rd_kafka_event_destroy(ev);
+    }
+    for (size_t i = 0; i < l.n; i++)
+        if (l.v[i] != NULL)
+            rd_kafka_AclBinding_destroy(l.v[i]);
+    free(l.v);
+    return st;
+}
+
+/* A filter for every binding of principal (NULL: of anyone), on any resource. */
+static rd_kafka_AclBindingFilter_t *principal_filter(const char *principal, jc_error_t *err)
+{
+    char errstr[512];
+    rd_kafka_AclBindingFilter_t *f = rd_kafka_AclBindingFilter_new(
+        RD_KAFKA_RESOURCE_ANY, NULL, RD_KAFKA_RESOURCE_PATTERN_ANY, principal, NULL,
+        RD_KAFKA_ACL_OPERATION_ANY, RD_KAFKA_ACL_PERMISSION_TYPE_ANY, errstr, sizeof errstr);
+    if (f == NULL)
+        jc_error_set(err, JC_ERR_INVALID_ARG, "ACL filter for %s: %s",
+                     principal ? principal : "everyone", errstr);
+    return f;
+}
+
+jc_status_t jc_admin_delete_acls(jc_admin_t *a, const char *principal, size_t *deleted,
+                                 jc_error_t *err)
+{
+    if (deleted != NULL)
+        *deleted = 0;
+    if (a == NULL || principal == NULL)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_admin_delete_acls: a principal is "
+                            "required");
+    rd_kafka_AclBindingFilter_t *f = principal_filter(principal, err);
+    if (f == NULL)
+        return JC_ERR_INVALID_ARG;
+    struct binding_list l = {&f, 1};
+    jc_status_t st = JC_OK;
+    rd_kafka_event_t *ev = acl_request(a, RD_KAFKA_ADMIN_OP_DELETEACLS, "delete ACLs",
+                                       run_delete, &l, &st, err);
+    size_t nres = 0;
+    const rd_kafka_DeleteAcls_result_response_t **res =
+        st == JC_OK ? rd_kafka_DeleteAcls_result_responses(rd_kafka_event_DeleteAcls_result(ev),
+                                                           &nres)
+                    : NULL;
+    for (size_t i = 0; i < nres && st == JC_OK; i++) {
+        const rd_kafka_error_t *e = rd_kafka_DeleteAcls_result_response_error(res[i]);
+        size_t matched = 0;
+        if (e != NULL && rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            st = jc_error_set(err, JC_ERR_KAFKA, "delete the ACLs of %s: %s", principal,
+                              rd_kafka_error_string(e));
+        rd_kafka_DeleteAcls_result_response_matching_acls(res[i], &matched);
+        if (deleted != NULL)
+            *deleted += matched;
+    }
+    if (ev != NULL)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_AclBinding_destroy(f);
+    return st;
+}
+
+static int acl_cmp(const void *pa, const void *pb)
+{
+    const jc_acl_t *x = pa, *y = pb;
+    int c = strcmp(x->principal, y->principal);
+    if (c == 0)
+        c = (int)x->resource - (int)y->resource;
+    if (c == 0)
+        c = strcmp(x->name, y->name);
+    if (c == 0)
+        c = (int)x->operation - (int)y->operation;
+    return c != 0 ? c : (int)x->deny - (int)y->deny;
+}
+
+jc_status_t jc_admin_describe_acls(jc_admin_t *a, const char *principal, jc_acl_t **out,
+                                   size_t *n, jc_error_t *err)
+{
+    if (a == NULL || out == NULL || n == NULL)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_admin_describe_acls: NULL argument");
+    *out = NULL;
+    *n = 0;
+    rd_kafka_AclBindingFilter_t *f = principal_filter(principal, err);
+    if (f == NULL)
+        return JC_ERR_INVALID_ARG;
+    struct binding_list l = {&f, 1};
+    jc_status_t st = JC_OK;
+    rd_kafka_event_t *ev = acl_request(a, RD_KAFKA_ADMIN_OP_DESCRIBEACLS, "describe ACLs",
+                                       run_describe, &l, &st, err);
+    size_t got = 0;
+    const rd_kafka_AclBinding_t **b =
+        st == JC_OK ? rd_kafka_DescribeAcls_result_acls(rd_kafka_event_DescribeAcls_result(ev),
+                                                        &got)
+                    : NULL;
+    if (got > 0 && (*out = calloc(got, sizeof **out)) == NULL)
+        st = jc_error_set(err, JC_ERR_NOMEM, "out of memory for %zu ACLs", got);
+    for (size_t i = 0; st == JC_OK && i < got; i++)
+        from_binding(b[i], &(*out)[i]);
+    if (st == JC_OK && got > 0) {
+        qsort(*out, got, sizeof **out, acl_cmp);
+        *n = got;
+    }
+    if (ev != NULL)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_AclBinding_destroy(f);
     return st;
 }

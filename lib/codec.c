@@ -2,7 +2,8 @@
  * codec.c: typed events to and from Confluent-framed Avro (see jiceng/codec.h).
  *
  * Decoding untrusted bytes happens in three steps:
- *   1. the frame: size bounds, magic byte, schema id looked up in the catalog;
+ *   1. the frame (jc_codec_frame, which a consumer also calls alone before anything else):
+ *      size bounds, magic byte, schema id looked up in the catalog;
  *   2. a pre-scan of the Avro body against the writer schema's wire plan (catalog.c): every
  *      varint bounded, every length non-negative and within the message, every enum index and
  *      union branch in range, nothing left over. avro-c 1.11.1 allocates whatever a string
@@ -74,14 +75,23 @@ void jc_codec_free(jc_codec_t *c)
     free(c);
 }
 
-/* The reusable value for a schema id, created on first use; NULL if the id is unknown. */
-static struct slot *slot_for(jc_codec_t *c, int32_t id, jc_error_t *err)
+/* The catalog's entry for a schema id the codec handles; NULL (err set) if it is unknown. */
+static const jc_schema_entry_t *known_schema(int32_t id, jc_error_t *err)
 {
     const jc_schema_entry_t *e = jc_catalog_entry(id);
     if (e == NULL || id < 0 || id > MAX_SCHEMA_ID) {
         jc_error_set(err, JC_ERR_UNKNOWN_SCHEMA, "schema id %d is not in the catalog", (int)id);
         return NULL;
     }
+    return e;
+}
+
+/* The reusable value for a schema id, created on first use; NULL if the id is unknown. */
+static struct slot *slot_for(jc_codec_t *c, int32_t id, jc_error_t *err)
+{
+    const jc_schema_entry_t *e = known_schema(id, err);
+    if (e == NULL)
+        return NULL;
     if (c->slots[id] != NULL)
         return c->slots[id];
     struct slot *s = calloc(1, sizeof *s);
@@ -276,9 +286,10 @@ static int32_t read_be32(const uint8_t *p)
     return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
 }
 
-jc_status_t jc_codec_decode(jc_codec_t *c, const void *data, size_t len, jc_event_t *ev,
-                            int32_t *schema_id, jc_error_t *err)
+jc_status_t jc_codec_frame(jc_codec_t *c, const void *data, size_t len, int32_t *schema_id,
+                           jc_event_type_t *type, jc_error_t *err)
 {
+    (void)c; /* the catalog it was made over is loaded */
     const uint8_t *b = data;
     if (schema_id != NULL)
         *schema_id = -1;
@@ -291,10 +302,28 @@ jc_status_t jc_codec_decode(jc_codec_t *c, const void *data, size_t len, jc_even
     int32_t id = read_be32(b + 1);
     if (schema_id != NULL)
         *schema_id = id;
+    const jc_schema_entry_t *e = known_schema(id, err);
+    if (e == NULL)
+        return JC_ERR_UNKNOWN_SCHEMA;
+    if (type != NULL)
+        *type = e->info.type;
+    return JC_OK;
+}
+
+jc_status_t jc_codec_decode(jc_codec_t *c, const void *data, size_t len, jc_event_t *ev,
+                            int32_t *schema_id, jc_error_t *err)
+{
+    const uint8_t *b = data;
+    int32_t id;
+    jc_status_t st = jc_codec_frame(c, data, len, &id, NULL, err);
+    if (schema_id != NULL)
+        *schema_id = id;
+    if (st != JC_OK)
+        return st;
     struct slot *s = slot_for(c, id, err);
     if (s == NULL)
         return JC_ERR_UNKNOWN_SCHEMA;
-    jc_status_t st = scan_body(s->entry, b + JC_WIRE_HEADER_LEN, len - JC_WIRE_HEADER_LEN, err);
+    st = scan_body(s->entry, b + JC_WIRE_HEADER_LEN, len - JC_WIRE_HEADER_LEN, err);
     if (st != JC_OK)
         return st;
     avro_reader_memory_set_source(c->reader, (const char *)b + JC_WIRE_HEADER_LEN,

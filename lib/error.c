@@ -38,6 +38,9 @@ static const char *const status_names[JC_STATUS_COUNT_] = {
     [JC_ERR_FENCED] = "JC_ERR_FENCED",
     [JC_ERR_UNAUTHORIZED] = "JC_ERR_UNAUTHORIZED",
     [JC_ERR_INSECURE_FILE] = "JC_ERR_INSECURE_FILE",
+    [JC_ERR_WRONG_TOPIC] = "JC_ERR_WRONG_TOPIC",
+    [JC_ERR_WRONG_KEY] = "JC_ERR_WRONG_KEY",
+    [JC_ERR_SCHEMA_VERSION] = "JC_ERR_SCHEMA_VERSION",
 };
 
 const char *jc_status_name(jc_status_t code)

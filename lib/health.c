@@ -50,19 +50,28 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     d->offset = m->offset;
 }
 
-static rd_kafka_t *new_client(rd_kafka_type_t type, const char *bootstrap, int timeout_ms,
-                              jc_error_t *err)
+/* Where the probe goes: the brokers, the client's own properties (its identity), the deadline. */
+struct target {
+    const char *bootstrap;
+    const char *const *props;
+    int timeout_ms;
+};
+
+static rd_kafka_t *new_client(rd_kafka_type_t type, const struct target *t, jc_error_t *err)
 {
+    const char *bootstrap = t->bootstrap;
+    int timeout_ms = t->timeout_ms;
     char errstr[512];
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%d", timeout_ms);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *const producer[] = {"bootstrap.servers", bootstrap, "message.timeout.ms", timeout,
                                     "acks", "all", "log_level", "2", NULL};
-    const char *const consumer[] = {"bootstrap.servers", bootstrap, "group.id", JC_HEALTH_TOPIC,
+    const char *const consumer[] = {"bootstrap.servers", bootstrap, "group.id", JC_HEALTH_GROUP,
                                     "enable.auto.commit", "false", "log_level", "2", NULL};
     /* log_level 2: the check reports failures itself */
-    if (jc_kafka_conf_apply(conf, type == RD_KAFKA_PRODUCER ? producer : consumer, err) != JC_OK) {
+    if (jc_kafka_conf_apply(conf, type == RD_KAFKA_PRODUCER ? producer : consumer, err) != JC_OK ||
+        jc_kafka_conf_apply(conf, t->props, err) != JC_OK) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -126,10 +135,12 @@ static jc_status_t ensure_health_topic(rd_kafka_t *rk, int timeout_ms, jc_error_
     return st;
 }
 
-static jc_status_t produce_probe(const char *bootstrap, const char *probe, int timeout_ms,
+static jc_status_t produce_probe(const struct target *t, const char *probe,
                                  jc_health_report_t *report, jc_error_t *err)
 {
-    rd_kafka_t *rk = new_client(RD_KAFKA_PRODUCER, bootstrap, timeout_ms, err);
+    const char *bootstrap = t->bootstrap;
+    int timeout_ms = t->timeout_ms;
+    rd_kafka_t *rk = new_client(RD_KAFKA_PRODUCER, t, err);
     if (rk == NULL)
         return JC_ERR_KAFKA;
     jc_status_t st = describe_broker(rk, bootstrap, timeout_ms, report, err);
@@ -159,10 +170,11 @@ static jc_status_t produce_probe(const char *bootstrap, const char *probe, int t
     return st;
 }
 
-static jc_status_t consume_probe(const char *bootstrap, const char *probe, int timeout_ms,
+static jc_status_t consume_probe(const struct target *t, const char *probe,
                                  const jc_health_report_t *report, jc_error_t *err)
 {
-    rd_kafka_t *rk = new_client(RD_KAFKA_CONSUMER, bootstrap, timeout_ms, err);
+    int timeout_ms = t->timeout_ms;
+    rd_kafka_t *rk = new_client(RD_KAFKA_CONSUMER, t, err);
     if (rk == NULL)
         return JC_ERR_KAFKA;
     rd_kafka_topic_partition_list_t *tp = rd_kafka_topic_partition_list_new(1);
@@ -198,9 +210,10 @@ static jc_status_t consume_probe(const char *bootstrap, const char *probe, int t
     return st;
 }
 
-jc_status_t jc_health_kafka(const char *bootstrap, int timeout_ms, jc_health_report_t *report,
-                            jc_error_t *err)
+jc_status_t jc_health_kafka(const char *bootstrap, const char *const *props, int timeout_ms,
+                            jc_health_report_t *report, jc_error_t *err)
 {
+    const struct target t = {bootstrap, props, timeout_ms};
     jc_health_report_t local;
     if (report == NULL)
         report = &local;
@@ -212,9 +225,9 @@ jc_status_t jc_health_kafka(const char *bootstrap, int timeout_ms, jc_health_rep
     int64_t t0 = jc_mono_ms();
     char probe[96];
     make_probe(probe, sizeof probe);
-    jc_status_t st = produce_probe(bootstrap, probe, timeout_ms, report, err);
+    jc_status_t st = produce_probe(&t, probe, report, err);
     if (st == JC_OK)
-        st = consume_probe(bootstrap, probe, timeout_ms, report, err);
+        st = consume_probe(&t, probe, report, err);
     report->millis = (double)(jc_mono_ms() - t0);
     return st;
 }

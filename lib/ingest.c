@@ -9,8 +9,11 @@
  * holds at once, and once warm the pass allocates nothing per record. Delivery reports are
  * served every few records while reading and then until none is outstanding, which librdkafka
  * bounds by message.timeout.ms. Rejects are written with jansson, one object per line, and
- * flushed at once so that a crash loses none of them. Progress is not shown here: the caller's
- * callback gets the counts at most every JC_INGEST_PROGRESS_MS, and once at the end.
+ * flushed at once so that a crash loses none of them. A record the producer refuses for want of
+ * a signing key for its county (JC_ERR_UNAUTHORIZED) is a reject like any other; a dry run
+ * loads the signing keys too, when they are given, to find those. Progress is not shown here:
+ * the caller's callback gets the counts at most every JC_INGEST_PROGRESS_MS, and once at the
+ * end.
  */
 #include "jiceng/ingest.h"
 
@@ -24,7 +27,9 @@
 #include "jiceng/codec.h"
 #include "jiceng/jtime.h"
 #include "jiceng/producer.h"
+#include "jiceng/sign.h"
 #include "jiceng/validate.h"
+#include "kafkautil.h"
 
 #define POLL_EVERY 64 /* records between serving delivery reports */
 
@@ -48,6 +53,7 @@ struct run {
     jc_producer_t *producer;
     jc_codec_t *codec; /* dry run */
     jc_buf_t encoded;  /* dry run */
+    jc_signers_t *signers; /* dry run, when jiceng.signing.keys is given */
     int64_t last_progress_ms;
 };
 
@@ -198,6 +204,9 @@ static void check_record(struct run *r, const char *source, const jc_record_t *r
 {
     jc_error_t e;
     jc_status_t st = jc_event_validate(ev, jc_now_ms(), JC_DEFAULT_MAX_SKEW_MS, &e);
+    if (st == JC_OK && r->signers != NULL && jc_signers_find(r->signers, ev->county_code) == NULL)
+        st = jc_error_set(&e, JC_ERR_UNAUTHORIZED, "no signing key for county %d",
+                          (int)ev->county_code);
     if (st == JC_OK)
         st = jc_codec_encode(r->codec, ev, &r->encoded, &e);
     if (st != JC_OK)
@@ -302,11 +311,18 @@ static jc_status_t start(struct run *r, jc_error_t *err)
     if (r->rejects == NULL)
         return jc_error_set(err, JC_ERR_IO, "rejects file %s: %s", r->rejects_path,
                             strerror(errno));
-    if (r->o->dry_run)
-        r->codec = jc_codec_new(err);
-    else
+    if (!r->o->dry_run) {
         r->producer = jc_producer_new(r->o->props, on_delivery, r, err);
-    return r->codec != NULL || r->producer != NULL ? JC_OK : (err ? err->code : JC_ERR_KAFKA);
+        return r->producer != NULL ? JC_OK : (err ? err->code : JC_ERR_KAFKA);
+    }
+    const char *keys = jc_kafka_prop(r->o->props, JC_PROP_SIGNING_KEYS, NULL);
+    if (keys != NULL && *keys != '\0') {
+        jc_status_t st = jc_signers_load(keys, &r->signers, err);
+        if (st != JC_OK)
+            return st;
+    }
+    r->codec = jc_codec_new(err);
+    return r->codec != NULL ? JC_OK : (err ? err->code : JC_ERR_NOMEM);
 }
 
 static jc_status_t finish(struct run *r, jc_status_t st, jc_error_t *err)
@@ -315,6 +331,7 @@ static jc_status_t finish(struct run *r, jc_status_t st, jc_error_t *err)
         drain(r);
     jc_producer_free(r->producer); /* reports anything still outstanding */
     jc_codec_free(r->codec);
+    jc_signers_free(r->signers);
     jc_buf_free(&r->encoded);
     free_slots(r);
     report_progress(r, true);

@@ -7,15 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const known_jiceng_props[] = {JC_PROP_TOPIC_PREFIX};
+static const char *const known_jiceng_props[] = {JC_PROP_TOPIC_PREFIX, JC_PROP_SIGNING_KEYS};
 
 static jc_status_t check_jiceng_prop(const char *name, jc_error_t *err)
 {
     for (size_t i = 0; i < sizeof known_jiceng_props / sizeof known_jiceng_props[0]; i++)
         if (strcmp(name, known_jiceng_props[i]) == 0)
             return JC_OK;
-    return jc_error_set(err, JC_ERR_INVALID_ARG, "unknown setting '%s' (libjiceng knows %s)",
-                        name, JC_PROP_TOPIC_PREFIX);
+    return jc_error_set(err, JC_ERR_INVALID_ARG, "unknown setting '%s' (libjiceng knows %s "
+                        "and %s)", name, JC_PROP_TOPIC_PREFIX, JC_PROP_SIGNING_KEYS);
 }
 
 jc_status_t jc_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *props,

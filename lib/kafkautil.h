@@ -7,6 +7,8 @@
  * starting with "jiceng." are settings of libjiceng itself, not of librdkafka:
  *   jiceng.topic.prefix   prepended to every topic name (tests and benchmarks use scratch
  *                         topics such as "t1234." + "jiceng.visits")
+ *   jiceng.signing.keys   the producer's signing keys: a key file or a directory of them
+ *                         (jiceng/sign.h, jc_signers_load); other clients ignore it
  */
 #ifndef JICENG_KAFKAUTIL_H
 #define JICENG_KAFKAUTIL_H
@@ -18,6 +20,7 @@
 #include "jiceng/common.h"
 
 #define JC_PROP_TOPIC_PREFIX "jiceng.topic.prefix"
+#define JC_PROP_SIGNING_KEYS "jiceng.signing.keys"
 
 /* Longest topic name Kafka accepts. */
 #define JC_TOPIC_NAME_MAX 249

@@ -8,6 +8,8 @@
  * aggregates' report views are generated from their description (lib/aggregate/aggsql.h):
  * dropped before the migrations (which may then alter the tables), and, once the database is
  * checked to have every described column, created again. Any error rolls everything back.
+ * The version check (jc_schema_require) reads the newest recorded version and compares it with
+ * the newest built-in one.
  */
 #include "jiceng/migrate.h"
 
@@ -42,6 +44,43 @@ int jc_migrations_builtin(void)
         if (migration_version(jc_embedded_sql[i].name) > newest)
             newest = migration_version(jc_embedded_sql[i].name);
     return newest;
+}
+
+jc_status_t jc_schema_version(PGconn *c, int *version, jc_error_t *err)
+{
+    PGresult *r = NULL;
+    *version = 0;
+    jc_status_t st = jc_pg_exec(c, "reading the schema version",
+                                "select to_regclass('jiceng.schema_migrations') is not null", 0,
+                                NULL, &r, NULL, err);
+    if (st != JC_OK)
+        return st;
+    int exists = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (!exists)
+        return JC_OK;
+    st = jc_pg_exec(c, "reading the schema version",
+                    "select coalesce(max(version), 0) from jiceng.schema_migrations", 0, NULL, &r,
+                    NULL, err);
+    if (st != JC_OK)
+        return st;
+    *version = PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    return JC_OK;
+}
+
+jc_status_t jc_schema_require(PGconn *c, int *version, jc_error_t *err)
+{
+    int have = 0, need = jc_migrations_builtin();
+    jc_status_t st = jc_schema_version(c, &have, err);
+    if (version != NULL)
+        *version = have;
+    if (st != JC_OK)
+        return st;
+    if (have < need)
+        return jc_error_set(err, JC_ERR_SCHEMA_VERSION, "database schema is at version %d; this "
+                            "libjiceng needs %d", have, need);
+    return JC_OK;
 }
 
 static int is_applied(PGconn *c, int version, int *applied, jc_error_t *err)

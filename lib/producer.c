@@ -9,6 +9,12 @@
  * delivery report callback, which maps librdkafka's outcome to a status and calls the user's
  * callback. A count of accepted-but-unreported events backs jc_producer_outstanding and lets
  * jc_producer_free purge and report what is still pending instead of losing it silently.
+ *
+ * Signing: the signers (jiceng/sign.h, one per county, each with its keyed MAC context) are
+ * loaded once from jiceng.signing.keys when the producer is made; a producer without them is
+ * not made. Each record gets a fresh header list holding the key id and the HMAC of (topic,
+ * key, value) under its county's signer, found by binary search on the validated (current)
+ * county code; librdkafka owns the list once it accepts the message.
  */
 #include "jiceng/producer.h"
 
@@ -21,6 +27,7 @@
 #include "jiceng/buf.h"
 #include "jiceng/codec.h"
 #include "jiceng/jtime.h"
+#include "jiceng/sign.h"
 #include "jiceng/validate.h"
 #include "kafkautil.h"
 
@@ -28,6 +35,7 @@ struct jc_producer {
     rd_kafka_t *rk;
     rd_kafka_topic_t *topics[JC_EVENT_TYPE_COUNT];
     jc_codec_t *codec;
+    jc_signers_t *signers;
     jc_buf_t buf;
     jc_delivery_cb on_delivery;
     void *ud;
@@ -97,6 +105,17 @@ static jc_status_t open_topics(jc_producer_t *p, const char *prefix, jc_error_t 
     return JC_OK;
 }
 
+/* The signers named by jiceng.signing.keys: required, since every record is signed. */
+static jc_status_t load_signers(jc_producer_t *p, const char *const *props, jc_error_t *err)
+{
+    const char *path = jc_kafka_prop(props, JC_PROP_SIGNING_KEYS, NULL);
+    if (path == NULL || *path == '\0')
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "kafka producer: %s is required: every "
+                            "record is signed with its county system's key (docs/signing.md); "
+                            "give a key file or a directory of key files", JC_PROP_SIGNING_KEYS);
+    return jc_signers_load(path, &p->signers, err);
+}
+
 jc_producer_t *jc_producer_new(const char *const *props, jc_delivery_cb on_delivery, void *ud,
                                jc_error_t *err)
 {
@@ -112,7 +131,8 @@ jc_producer_t *jc_producer_new(const char *const *props, jc_delivery_cb on_deliv
     }
     p->on_delivery = on_delivery;
     p->ud = ud;
-    if ((p->codec = jc_codec_new(err)) == NULL || (p->rk = new_client(p, props, err)) == NULL ||
+    if (load_signers(p, props, err) != JC_OK || (p->codec = jc_codec_new(err)) == NULL ||
+        (p->rk = new_client(p, props, err)) == NULL ||
         open_topics(p, jc_kafka_prop(props, JC_PROP_TOPIC_PREFIX, ""), err) != JC_OK) {
         jc_producer_free(p);
         return NULL;
@@ -134,23 +154,45 @@ static jc_status_t produce_error(jc_producer_t *p, rd_kafka_topic_t *rkt, rd_kaf
                         reason);
 }
 
-/* Enqueue one message, serving delivery reports while librdkafka's queue is full. */
+/* Enqueue one message with its headers, serving delivery reports while librdkafka's queue is
+ * full. librdkafka owns hdrs once it accepts the message; on failure they are freed here. */
 static jc_status_t enqueue(jc_producer_t *p, rd_kafka_topic_t *rkt, const char *key,
-                           size_t keylen, void *opaque, jc_error_t *err)
+                           size_t keylen, rd_kafka_headers_t *hdrs, void *opaque,
+                           jc_error_t *err)
 {
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
             p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_VALUE(p->buf.data, p->buf.len),
-            RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+            RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_HEADERS(hdrs),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             p->outstanding++;
             return JC_OK;
         }
-        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_headers_destroy(hdrs);
             return produce_error(p, rkt, e, err);
+        }
         rd_kafka_poll(p->rk, 100);
     }
+}
+
+/* The signature headers of the encoded record (p->buf) for topic and key, into *out. */
+static jc_status_t sign_record(jc_producer_t *p, jc_signer_t *signer, rd_kafka_topic_t *rkt,
+                               const char *key, size_t keylen, rd_kafka_headers_t **out,
+                               jc_error_t *err)
+{
+    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(2);
+    if (hdrs == NULL)
+        return jc_error_set(err, JC_ERR_NOMEM, "out of memory for record headers");
+    jc_status_t st = jc_signer_add_headers(signer, hdrs, rd_kafka_topic_name(rkt), key, keylen,
+                                           p->buf.data, p->buf.len, err);
+    if (st != JC_OK) {
+        rd_kafka_headers_destroy(hdrs);
+        return st;
+    }
+    *out = hdrs;
+    return JC_OK;
 }
 
 jc_status_t jc_producer_send(jc_producer_t *p, jc_event_t *ev, void *opaque, jc_error_t *err)
@@ -159,13 +201,20 @@ jc_status_t jc_producer_send(jc_producer_t *p, jc_event_t *ev, void *opaque, jc_
         return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_producer_send: no producer, no event "
                             "or an unknown event type");
     jc_status_t st = jc_event_validate(ev, jc_now_ms(), JC_DEFAULT_MAX_SKEW_MS, err);
+    jc_signer_t *signer = NULL;
+    if (st == JC_OK && (signer = jc_signers_find(p->signers, ev->county_code)) == NULL)
+        st = jc_error_set(err, JC_ERR_UNAUTHORIZED, "no signing key for county %d",
+                          (int)ev->county_code);
     if (st == JC_OK)
         st = jc_codec_encode(p->codec, ev, &p->buf, err);
     if (st != JC_OK)
         return st;
     char key[16];
     int keylen = snprintf(key, sizeof key, "%d", (int)ev->county_code);
-    return enqueue(p, p->topics[ev->type], key, (size_t)keylen, opaque, err);
+    rd_kafka_topic_t *rkt = p->topics[ev->type];
+    rd_kafka_headers_t *hdrs = NULL;
+    st = sign_record(p, signer, rkt, key, (size_t)keylen, &hdrs, err);
+    return st == JC_OK ? enqueue(p, rkt, key, (size_t)keylen, hdrs, opaque, err) : st;
 }
 
 /* ---- waiting ---- */
@@ -218,6 +267,7 @@ void jc_producer_free(jc_producer_t *p)
     if (p->rk != NULL)
         rd_kafka_destroy(p->rk);
     jc_codec_free(p->codec);
+    jc_signers_free(p->signers);
     jc_buf_free(&p->buf);
     free(p);
 }

@@ -8,13 +8,16 @@
  * topic, key, value) without copying the record. Header values are formatted and parsed here,
  * strictly (lowercase hex only, exact length).
  *
- * The keyring is a sorted array of pointers to entries (key and its MAC context), searched by
- * binary search on the key id; entries never move, so pointers handed out stay valid. Secrets
+ * A producer's signers (jc_signers_t) are a sorted array of signers searched by county; a
+ * directory of key files is read in name order. The keyring is a sorted array of pointers to
+ * entries (key and its MAC context), searched by binary search on the key id; entries never
+ * move, so pointers handed out stay valid. Secrets
  * are cleansed when entries, signers or parsing buffers are released. Messages name key ids,
  * counties and times, never secrets.
  */
 #include "jiceng/sign.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -32,6 +35,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "jiceng/buf.h"
 #include "jiceng/envfile.h"
 #include "jiceng/jtime.h"
 #include "jiceng/reference.h"
@@ -273,11 +277,23 @@ jc_status_t jc_sign_secret_generate(unsigned char secret[JC_SIGN_SECRET_BYTES], 
 
 struct jc_signer {
     char key_id[JC_SIGN_KEY_ID_MAX + 1];
+    int32_t county;   /* the current code */
     EVP_MAC_CTX *mac; /* keyed with the secret; the signer keeps no other copy of it */
 };
 
-jc_status_t jc_signer_new(const char *key_id, const unsigned char secret[JC_SIGN_SECRET_BYTES],
-                          jc_signer_t **out, jc_error_t *err)
+/* The current code of a signing key's county into *current, or JC_ERR_INVALID_ARG. */
+static jc_status_t key_county(const char *key_id, int32_t county, int32_t *current,
+                              jc_error_t *err)
+{
+    jc_error_t sub;
+    if (jc_county_resolve(county, current, &sub) != JC_OK)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "key '%.80s': %s", key_id, sub.message);
+    return JC_OK;
+}
+
+jc_status_t jc_signer_new(const char *key_id, int32_t county,
+                          const unsigned char secret[JC_SIGN_SECRET_BYTES], jc_signer_t **out,
+                          jc_error_t *err)
 {
     if (out == NULL || secret == NULL || key_id == NULL)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_signer_new: arguments are required");
@@ -286,11 +302,16 @@ jc_status_t jc_signer_new(const char *key_id, const unsigned char secret[JC_SIGN
         return jc_error_set(err, JC_ERR_INVALID_ARG,
                             "key id '%.80s' is not 1..%d of [A-Za-z0-9._-]", key_id,
                             JC_SIGN_KEY_ID_MAX);
+    int32_t current;
+    jc_status_t st = key_county(key_id, county, &current, err);
+    if (st != JC_OK)
+        return st;
     jc_signer_t *s = calloc(1, sizeof *s);
     if (s == NULL)
         return jc_error_set(err, JC_ERR_NOMEM, "out of memory for a signer");
     memcpy(s->key_id, key_id, strlen(key_id) + 1);
-    jc_status_t st = mac_new(secret, JC_SIGN_SECRET_BYTES, &s->mac, err);
+    s->county = current;
+    st = mac_new(secret, JC_SIGN_SECRET_BYTES, &s->mac, err);
     if (st != JC_OK) {
         free(s);
         return st;
@@ -311,6 +332,11 @@ void jc_signer_free(jc_signer_t *s)
 const char *jc_signer_key_id(const jc_signer_t *s)
 {
     return s->key_id;
+}
+
+int32_t jc_signer_county(const jc_signer_t *s)
+{
+    return s->county;
 }
 
 jc_status_t jc_signer_sign(jc_signer_t *s, const char *topic, const void *key, size_t key_len,
@@ -349,34 +375,66 @@ jc_status_t jc_signer_add_headers(jc_signer_t *s, rd_kafka_headers_t *hdrs, cons
 struct key_file {
     const char *path;
     char key_id[JC_SIGN_KEY_ID_MAX + 1];
+    int32_t county;
     unsigned char secret[JC_SIGN_SECRET_BYTES];
-    int have_id, have_secret;
+    int have_id, have_county, have_secret;
 };
+
+/* A county code as a key file writes it: six digits. */
+static int parse_county(const char *v, int32_t *out)
+{
+    if (strlen(v) != 6)
+        return 0;
+    int32_t n = 0;
+    for (const char *c = v; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return 0;
+        n = n * 10 + (*c - '0');
+    }
+    *out = n;
+    return 1;
+}
+
+static jc_status_t key_file_value(struct key_file *kf, const char *k, const char *v, int line,
+                                  jc_error_t *err)
+{
+    if (strcmp(k, "key_id") == 0) {
+        if (!jc_sign_key_id_valid(v, strlen(v)))
+            return jc_error_set(err, JC_ERR_PARSE, "%s:%d: key_id '%.80s' is not 1..%d of "
+                                "[A-Za-z0-9._-]", kf->path, line, v, JC_SIGN_KEY_ID_MAX);
+        memcpy(kf->key_id, v, strlen(v) + 1);
+        return JC_OK;
+    }
+    if (strcmp(k, "county") == 0) {
+        int32_t current;
+        if (!parse_county(v, &kf->county) ||
+            jc_county_resolve(kf->county, &current, NULL) != JC_OK)
+            return jc_error_set(err, JC_ERR_PARSE, "%s:%d: county '%.20s' is not a county's "
+                                "six-digit code", kf->path, line, v);
+        return JC_OK;
+    }
+    if (jc_sign_secret_from_hex(v, kf->secret, err) != JC_OK)
+        return jc_error_set(err, JC_ERR_PARSE, "%s:%d: secret: %s", kf->path, line,
+                            "not exactly 64 hex digits");
+    return JC_OK;
+}
 
 static jc_status_t key_file_entry(const char *k, const char *v, int line, void *ud,
                                   jc_error_t *err)
 {
     struct key_file *kf = ud;
-    int is_id = strcmp(k, "key_id") == 0, is_secret = strcmp(k, "secret") == 0;
-    if (!is_id && !is_secret)
+    int *seen = strcmp(k, "key_id") == 0   ? &kf->have_id
+                : strcmp(k, "county") == 0 ? &kf->have_county
+                : strcmp(k, "secret") == 0 ? &kf->have_secret
+                                           : NULL;
+    if (seen == NULL)
         return jc_error_set(err, JC_ERR_PARSE, "%s:%d: unknown entry '%s' (a key file has "
-                            "key_id and secret only)", kf->path, line, k);
-    if ((is_id && kf->have_id) || (is_secret && kf->have_secret))
+                            "key_id, county and secret only)", kf->path, line, k);
+    if (*seen)
         return jc_error_set(err, JC_ERR_PARSE, "%s:%d: %s given twice", kf->path, line, k);
-    if (is_id) {
-        if (!jc_sign_key_id_valid(v, strlen(v)))
-            return jc_error_set(err, JC_ERR_PARSE, "%s:%d: key_id '%.80s' is not 1..%d of "
-                                "[A-Za-z0-9._-]", kf->path, line, v, JC_SIGN_KEY_ID_MAX);
-        memcpy(kf->key_id, v, strlen(v) + 1);
-        kf->have_id = 1;
-        return JC_OK;
-    }
-    jc_status_t st = jc_sign_secret_from_hex(v, kf->secret, err);
-    if (st != JC_OK)
-        return jc_error_set(err, st, "%s:%d: secret: %s", kf->path, line,
-                            "not exactly 64 hex digits");
-    kf->have_secret = 1;
-    return JC_OK;
+    jc_status_t st = key_file_value(kf, k, v, line, err);
+    *seen = st == JC_OK;
+    return st;
 }
 
 jc_status_t jc_signer_load(const char *path, jc_signer_t **out, jc_error_t *err)
@@ -389,10 +447,11 @@ jc_status_t jc_signer_load(const char *path, jc_signer_t **out, jc_error_t *err)
         return st;
     struct key_file kf = {.path = path};
     st = jc_envfile_parse(path, key_file_entry, &kf, err);
-    if (st == JC_OK && !(kf.have_id && kf.have_secret))
-        st = jc_error_set(err, JC_ERR_PARSE, "%s: a key file needs key_id= and secret=", path);
+    if (st == JC_OK && !(kf.have_id && kf.have_county && kf.have_secret))
+        st = jc_error_set(err, JC_ERR_PARSE, "%s: a key file needs key_id=, county= and "
+                          "secret=", path);
     if (st == JC_OK)
-        st = jc_signer_new(kf.key_id, kf.secret, out, err);
+        st = jc_signer_new(kf.key_id, kf.county, kf.secret, out, err);
     OPENSSL_cleanse(&kf, sizeof kf);
     return st;
 }
@@ -412,7 +471,7 @@ static int write_all(int fd, const char *buf, size_t len)
     return 1;
 }
 
-jc_status_t jc_sign_key_file_write(const char *path, const char *key_id,
+jc_status_t jc_sign_key_file_write(const char *path, const char *key_id, int32_t county,
                                    const unsigned char secret[JC_SIGN_SECRET_BYTES],
                                    jc_error_t *err)
 {
@@ -422,6 +481,9 @@ jc_status_t jc_sign_key_file_write(const char *path, const char *key_id,
     if (!jc_sign_key_id_valid(key_id, strlen(key_id)))
         return jc_error_set(err, JC_ERR_INVALID_ARG, "key id '%.80s' is not 1..%d of "
                             "[A-Za-z0-9._-]", key_id, JC_SIGN_KEY_ID_MAX);
+    int32_t current;
+    if (key_county(key_id, county, &current, err) != JC_OK)
+        return JC_ERR_INVALID_ARG;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return jc_error_set(err, JC_ERR_IO, "%s: %s", path, strerror(errno));
@@ -433,7 +495,8 @@ jc_status_t jc_sign_key_file_write(const char *path, const char *key_id,
     }
     hex[sizeof hex - 1] = '\0';
     int n = snprintf(text, sizeof text, "# jiceng signing key (docs/signing.md): readable by "
-                     "its owner only\nkey_id=%s\nsecret=%s\n", key_id, hex);
+                     "its owner only\nkey_id=%s\ncounty=%06ld\nsecret=%s\n", key_id,
+                     (long)current, hex);
     int ok = n > 0 && (size_t)n < sizeof text && fchmod(fd, 0600) == 0 &&
              write_all(fd, text, (size_t)n) && fsync(fd) == 0;
     int saved = errno;
@@ -447,6 +510,170 @@ jc_status_t jc_sign_key_file_write(const char *path, const char *key_id,
         unlink(path);
         return jc_error_set(err, JC_ERR_IO, "%s: %s", path, strerror(saved));
     }
+    return JC_OK;
+}
+
+/* ---- a producer's signers, one per county ----------------------------------------------- */
+
+struct jc_signers {
+    jc_signer_t **v; /* sorted by county */
+    size_t n, cap;
+};
+
+void jc_signers_free(jc_signers_t *set)
+{
+    if (set == NULL)
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        jc_signer_free(set->v[i]);
+    free(set->v);
+    free(set);
+}
+
+size_t jc_signers_count(const jc_signers_t *set)
+{
+    return set != NULL ? set->n : 0;
+}
+
+const jc_signer_t *jc_signers_at(const jc_signers_t *set, size_t i)
+{
+    return set != NULL && i < set->n ? set->v[i] : NULL;
+}
+
+/* The index of county's signer (*found = 1) or where it would go (*found = 0). */
+static size_t signers_search(const jc_signers_t *set, int32_t county, int *found)
+{
+    size_t lo = 0, hi = set->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (set->v[mid]->county == county) {
+            *found = 1;
+            return mid;
+        }
+        if (set->v[mid]->county < county)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = 0;
+    return lo;
+}
+
+jc_signer_t *jc_signers_find(const jc_signers_t *set, int32_t county)
+{
+    int found;
+    if (set == NULL)
+        return NULL;
+    size_t i = signers_search(set, county, &found);
+    return found ? set->v[i] : NULL;
+}
+
+/* Load the key file at path into set; a second key for a county is an error. */
+static jc_status_t signers_add_file(jc_signers_t *set, const char *path, jc_error_t *err)
+{
+    jc_signer_t *s = NULL;
+    jc_status_t st = jc_signer_load(path, &s, err);
+    if (st != JC_OK)
+        return st;
+    int found;
+    size_t at = signers_search(set, s->county, &found);
+    if (found)
+        st = jc_error_set(err, JC_ERR_INVALID_ARG, "%s: a second signing key for county %06ld "
+                          "('%s'; the first is '%s'): a producer signs with one key per county",
+                          path, (long)s->county, s->key_id, set->v[at]->key_id);
+    if (st == JC_OK && set->n == set->cap) {
+        size_t cap = set->cap ? 2 * set->cap : 16;
+        jc_signer_t **v = realloc(set->v, cap * sizeof *v);
+        if (v == NULL)
+            st = jc_error_set(err, JC_ERR_NOMEM, "out of memory for signing keys");
+        else {
+            set->v = v;
+            set->cap = cap;
+        }
+    }
+    if (st != JC_OK) {
+        jc_signer_free(s);
+        return st;
+    }
+    memmove(set->v + at + 1, set->v + at, (set->n - at) * sizeof *set->v);
+    set->v[at] = s;
+    set->n++;
+    return JC_OK;
+}
+
+static int is_key_file_name(const char *name)
+{
+    size_t n = strlen(name), k = strlen(JC_SIGN_KEY_FILE_SUFFIX);
+    return name[0] != '.' && n > k && strcmp(name + n - k, JC_SIGN_KEY_FILE_SUFFIX) == 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.key names in dir, sorted (so that messages do not depend on readdir's order). */
+static jc_status_t key_file_names(const char *dir, jc_buf_t *names, jc_error_t *err)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return jc_error_set(err, JC_ERR_IO, "%s: %s", dir, strerror(errno));
+    jc_status_t st = JC_OK;
+    struct dirent *e;
+    while (st == JC_OK && (e = readdir(d)) != NULL) {
+        if (!is_key_file_name(e->d_name))
+            continue;
+        char *copy = strdup(e->d_name);
+        if (copy == NULL || jc_buf_append(names, &copy, sizeof copy) != JC_OK) {
+            free(copy);
+            st = jc_error_set(err, JC_ERR_NOMEM, "out of memory listing %s", dir);
+        }
+    }
+    closedir(d);
+    if (names->len > 0)
+        qsort(names->data, names->len / sizeof(char *), sizeof(char *), name_cmp);
+    return st;
+}
+
+static jc_status_t signers_add_dir(jc_signers_t *set, const char *dir, jc_error_t *err)
+{
+    jc_buf_t names = {0};
+    jc_status_t st = key_file_names(dir, &names, err);
+    char **v = (char **)(void *)names.data;
+    size_t n = names.len / sizeof(char *);
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        if (st == JC_OK && snprintf(path, sizeof path, "%s/%s", dir, v[i]) >= (int)sizeof path)
+            st = jc_error_set(err, JC_ERR_IO, "%s/%s: path too long", dir, v[i]);
+        if (st == JC_OK)
+            st = signers_add_file(set, path, err);
+        free(v[i]);
+    }
+    jc_buf_free(&names);
+    if (st == JC_OK && set->n == 0)
+        st = jc_error_set(err, JC_ERR_INVALID_ARG, "%s: no signing key files (*%s) in the "
+                          "directory", dir, JC_SIGN_KEY_FILE_SUFFIX);
+    return st;
+}
+
+jc_status_t jc_signers_load(const char *path, jc_signers_t **out, jc_error_t *err)
+{
+    if (out == NULL || path == NULL || *path == '\0')
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_signers_load: a path is required");
+    *out = NULL;
+    struct stat st_path;
+    if (stat(path, &st_path) != 0)
+        return jc_error_set(err, JC_ERR_IO, "signing keys %s: %s", path, strerror(errno));
+    jc_signers_t *set = calloc(1, sizeof *set);
+    if (set == NULL)
+        return jc_error_set(err, JC_ERR_NOMEM, "out of memory for signing keys");
+    jc_status_t st = S_ISDIR(st_path.st_mode) ? signers_add_dir(set, path, err)
+                                              : signers_add_file(set, path, err);
+    if (st != JC_OK) {
+        jc_signers_free(set);
+        return st;
+    }
+    *out = set;
     return JC_OK;
 }
 

@@ -3,10 +3,13 @@
  * county IT teams publish them.
  *
  * A thin program: options come from the shared configuration mechanism (cli.h: defaults,
- * config file, the stack's env file, environment, flags) and the work is jc_ingest_run
- * (jiceng/ingest.h): read, validate, send, wait for every delivery report, and append every
- * rejected or undelivered record to the rejects file. The summary line goes to stderr; a
- * progress line too, from the ingest's progress callback, when stderr is a terminal.
+ * config file, the stack's env file, environment, flags; the county system's config file,
+ * written by jiceng-access, is named by --config or $JICENG_PRODUCE_CONFIG) and the work is
+ * jc_ingest_run (jiceng/ingest.h): read, validate, sign, send, wait for every delivery report,
+ * and append every rejected or undelivered record to the rejects file. Every record is signed
+ * with its county's key from jiceng.signing.keys; there is no unsigned mode, and a record whose
+ * county has no key is a reject. The summary line goes to stderr; a progress line too, from the
+ * ingest's progress callback, when stderr is a terminal.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +22,8 @@ static const jc_option_t options[] = {
      "Kafka bootstrap servers (host:port,...)"},
     {"jiceng.topic.prefix", "topic-prefix", "JICENG_TOPIC_PREFIX", "", "PREFIX",
      "prepended to every topic name (for scratch topics)"},
+    {"jiceng.signing.keys", "signing-keys", "JICENG_SIGNING_KEYS", NULL, "PATH",
+     "signing key file (mode 0600), or a directory of them (*.key, one per county); required"},
     {"format", "format", NULL, "ndjson", "ndjson|csv", "input format"},
     {"type", "type", NULL, NULL, "TYPE",
      "event type of CSV input: visit, petition, disaster_response, training_completion"},
@@ -32,13 +37,15 @@ static const jc_program_t program = {
     .synopsis = "[OPTIONS] [FILE...]",
     .about = "Reads events from each FILE (\"-\" or none: standard input), one per NDJSON line\n"
              "or CSV row (header row of field names; --format csv --type TYPE), validates\n"
-             "them, sends them to Kafka and waits for every delivery report. Rejected and\n"
-             "undelivered records are appended to the rejects file; a summary goes to stderr.",
+             "them, signs each with its county's key, sends them to Kafka and waits for every\n"
+             "delivery report. Rejected (also: no signing key for the county) and undelivered\n"
+             "records are appended to the rejects file; a summary goes to stderr.",
     .epilogue = "Kafka settings pass through to librdkafka, e.g. -X message.timeout.ms=5000.\n"
                 "exit status: 0 everything delivered, 1 something rejected or undelivered,\n"
                 "2 usage, configuration or input error",
     .options = options,
     .noptions = sizeof options / sizeof options[0],
+    .config_env = "JICENG_PRODUCE_CONFIG",
 };
 
 static void show_progress(void *opaque, const jc_ingest_counts_t *c)

@@ -2,9 +2,12 @@
  * jiceng-topics: create and list the pipeline's Kafka topics (the four event topics and the
  * dead-letter topic).
  *
- * A thin program over jiceng/admin.h with options from the shared mechanism (cli.h). `create` is
- * idempotent: existing topics with the requested partition count are fine, one with another
- * count is an error naming both counts and is never altered. `list` describes them.
+ * A thin program over jiceng/admin.h with options from the shared mechanism (cli.h); it runs as
+ * the Kafka administrator, whose identity file $JICENG_ADMIN_CONFIG names (the stack's env file
+ * sets it). `create` is idempotent: existing topics with the requested partition count and
+ * message.timestamp.type=LogAppendTime are fine, one with another count or timestamp type is an
+ * error naming both and is never altered; new topics get LogAppendTime (signing keys are judged
+ * by the broker's timestamp, docs/signing.md). `list` describes them.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -27,12 +30,15 @@ static const jc_option_t options[] = {
 static const jc_program_t program = {
     .name = "jiceng-topics",
     .synopsis = "[OPTIONS] create|list",
-    .about = "create: create the missing topics; an existing topic must have --partitions\n"
-             "partitions (it is never altered). list: show each topic's partitions and replicas.",
+    .about = "create: create the missing topics, with message.timestamp.type=LogAppendTime;\n"
+             "an existing topic must have --partitions partitions and that timestamp type (it\n"
+             "is never altered). list: show each topic's partitions, replicas and timestamp\n"
+             "type. Runs as the Kafka administrator ($JICENG_ADMIN_CONFIG).",
     .epilogue = "exit status: 0 success, 1 a Kafka request failed or a partition count differs,\n"
                 "2 usage or configuration error",
     .options = options,
     .noptions = sizeof options / sizeof options[0],
+    .config_env = "JICENG_ADMIN_CONFIG",
 };
 
 static jc_status_t topic_settings(const jc_config_t *cfg, jc_topic_settings_t *s, long *timeout,
@@ -56,9 +62,9 @@ static void print_topics(const jc_topic_state_t s[JC_TOPIC_COUNT])
         if (!s[i].exists)
             printf("%-40s missing\n", s[i].name);
         else
-            printf("%-40s %-8s %d partitions, replication factor %d\n", s[i].name,
-                   s[i].created ? "created" : "exists", s[i].partitions,
-                   s[i].replication_factor);
+            printf("%-40s %-8s %d partitions, replication factor %d, timestamps %s\n",
+                   s[i].name, s[i].created ? "created" : "exists", s[i].partitions,
+                   s[i].replication_factor, s[i].timestamp_type[0] ? s[i].timestamp_type : "?");
     }
 }
 

@@ -6,7 +6,8 @@
  * (--config, $JICENG_CONFIG), the stack's env file (--env-file, $JICENG_ENV_FILE, or
  * $JICENG_STATE/stack.env as written by deploy/local/stack), the environment
  * (JICENG_KAFKA_BOOTSTRAP, JICENG_PG_CONNINFO; libpq's PG* variables apply underneath the
- * conninfo), then the flags. The Kafka check uses the bootstrap servers only.
+ * conninfo), then the flags. The Kafka check connects with the client properties of its
+ * configuration (JICENG_HEALTH_CONFIG: the health principal's TLS identity).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ static const jc_program_t program = {
     .epilogue = "exit status: 0 every check passed, 1 a check failed, 2 usage or configuration error",
     .options = options,
     .noptions = sizeof options / sizeof options[0],
+    .config_env = "JICENG_HEALTH_CONFIG",
 };
 
 struct settings {
@@ -90,7 +92,7 @@ int main(int argc, char **argv)
     int failed = 0;
     jc_health_report_t r;
     if (!s.skip_kafka)
-        failed |= report("kafka", jc_health_kafka(s.bootstrap, (int)s.timeout_ms, &r, &e), &r, &e);
+        failed |= report("kafka", jc_health_kafka(s.bootstrap, jc_config_client_properties(cfg), (int)s.timeout_ms, &r, &e), &r, &e);
     if (!s.skip_pg)
         failed |= report("postgres", jc_health_pg(s.conninfo ? s.conninfo : "", &r, &e), &r, &e);
     jc_config_free(cfg);

@@ -1,13 +1,29 @@
 /*
  * jiceng/admin.h: the pipeline's Kafka topics: the four event topics (jc_event_topic) and the
- * dead-letter topic (JC_DEAD_LETTER_TOPIC).
+ * dead-letter topic (JC_DEAD_LETTER_TOPIC); and the ACLs of a county system's principal.
  *
  * Creation is idempotent and never alters a topic: a topic that exists with the requested
  * partition count is left as it is; one that exists with a DIFFERENT count is an error naming
  * the topic and both counts (deduplication relies on a county always landing in the same
  * partition, which a changed count would break); missing topics are created with
- * CreateTopics, the requested replication factor and retention.ms (unlimited, -1, by default).
- * Existing topics are described with a metadata request.
+ * CreateTopics, the requested replication factor and retention.ms (unlimited, -1, by default),
+ * and message.timestamp.type=LogAppendTime: the broker, not the producer, stamps every record,
+ * and a signing key's validity is judged by that stamp (docs/signing.md), so no producer can
+ * backdate a record into a closed key's period. The dead-letter topic gets it too: only the
+ * aggregator writes there, each copy says where it came from in its jiceng.source.* headers,
+ * and a broker's clock is the one every topic of the pipeline then agrees on. An existing topic
+ * with another timestamp type is an error of jc_admin_create_topics (it is not altered: Kafka's
+ * kafka-configs tool can). Existing topics are described with a metadata request and
+ * DescribeConfigs.
+ *
+ * ACLs. A county system's principal (User:county-520102) may write and describe the four event
+ * topics and write idempotently on the cluster, nothing else (issue 10): jc_admin_county_acls
+ * describes that set once, as data, for the client's topic prefix; jc_admin_create_acls,
+ * jc_admin_delete_acls and jc_admin_describe_acls apply, remove and list ACL bindings
+ * (CreateAcls, DeleteAcls, DescribeAcls). Creating a binding that exists and deleting one that
+ * does not are no-ops, so granting and revoking are idempotent. The client must be the Kafka
+ * administrator; note that librdkafka 2.0.2 reports a DescribeAcls the broker refused as an
+ * empty list, not an error.
  *
  * A client is configured with the same property list as jiceng/producer.h: librdkafka
  * properties (bootstrap.servers, security settings, ...) plus "jiceng.topic.prefix", which is
@@ -17,6 +33,7 @@
 #define JICENG_ADMIN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "jiceng/common.h"
@@ -38,6 +55,9 @@ typedef struct jc_topic_settings {
 
 #define JC_TOPIC_SETTINGS_DEFAULT {12, 1, -1}
 
+/** The message.timestamp.type every pipeline topic is created with. */
+#define JC_TOPIC_TIMESTAMP_TYPE "LogAppendTime"
+
 /** One topic as the cluster has it. */
 typedef struct jc_topic_state {
     char name[250];          /**< the full name, prefix included */
@@ -45,6 +65,7 @@ typedef struct jc_topic_state {
     bool created;            /**< created by this call */
     int partitions;          /**< 0 if missing */
     int replication_factor;  /**< replicas of partition 0; 0 if missing */
+    char timestamp_type[32]; /**< its message.timestamp.type; "" if missing or not known */
 } jc_topic_state_t;
 
 typedef struct jc_admin jc_admin_t;
@@ -60,10 +81,11 @@ JC_API jc_status_t jc_admin_describe_topics(jc_admin_t *admin,
                                             jc_topic_state_t out[JC_TOPIC_COUNT],
                                             jc_error_t *err);
 
-/** Create whichever of the topics are missing, with settings (NULL: the defaults), and check
- *  that the existing ones have settings->partitions partitions. JC_ERR_MISMATCH naming the
- *  topic and both counts if one does not (nothing is altered); JC_ERR_KAFKA / JC_ERR_TIMEOUT
- *  if creation fails. out (may be NULL) receives the final state of every topic. */
+/** Create whichever of the topics are missing, with settings (NULL: the defaults) and
+ *  JC_TOPIC_TIMESTAMP_TYPE, and check that the existing ones have settings->partitions
+ *  partitions and that timestamp type. JC_ERR_MISMATCH naming the topic and both values if one
+ *  does not (nothing is altered); JC_ERR_KAFKA / JC_ERR_TIMEOUT if creation fails. out (may be
+ *  NULL) receives the final state of every topic. */
 JC_API jc_status_t jc_admin_create_topics(jc_admin_t *admin, const jc_topic_settings_t *settings,
                                           jc_topic_state_t out[JC_TOPIC_COUNT],
                                           jc_error_t *err);
@@ -71,6 +93,70 @@ JC_API jc_status_t jc_admin_create_topics(jc_admin_t *admin, const jc_topic_sett
 /** Delete the topics (those that exist). Meant for scratch topics of tests and benchmarks
  *  (use a jiceng.topic.prefix); jiceng-topics does not offer it. */
 JC_API jc_status_t jc_admin_delete_topics(jc_admin_t *admin, jc_error_t *err);
+
+/* ---- ACLs ------------------------------------------------------------------------------- */
+
+/** What an ACL binding is on. */
+typedef enum jc_acl_resource {
+    JC_ACL_TOPIC,
+    JC_ACL_GROUP,
+    JC_ACL_CLUSTER,          /**< the name is "kafka-cluster" */
+    JC_ACL_RESOURCE_OTHER,   /**< another kind, as listed by jc_admin_describe_acls */
+} jc_acl_resource_t;
+
+/** What a binding allows (or denies). */
+typedef enum jc_acl_operation {
+    JC_ACL_ALL,
+    JC_ACL_READ,
+    JC_ACL_WRITE,
+    JC_ACL_CREATE,
+    JC_ACL_DELETE,
+    JC_ACL_ALTER,
+    JC_ACL_DESCRIBE,
+    JC_ACL_IDEMPOTENT_WRITE,
+    JC_ACL_OPERATION_OTHER,  /**< another operation, as listed */
+} jc_acl_operation_t;
+
+/** One ACL binding (from any host). */
+typedef struct jc_acl {
+    char principal[128];          /**< e.g. "User:county-520102" */
+    jc_acl_resource_t resource;
+    char name[250];               /**< topic or group name; "kafka-cluster" for the cluster */
+    bool prefixed;                /**< the name is a prefix (else literal) */
+    jc_acl_operation_t operation;
+    bool deny;                    /**< a DENY binding (jiceng makes ALLOW bindings only) */
+} jc_acl_t;
+
+/** The number of bindings in a county system's set. */
+#define JC_COUNTY_ACL_COUNT 9
+
+/** The ACLs of a county system's principal (e.g. "User:county-520102"): WRITE and DESCRIBE on
+ *  each event topic (literal names, with the client's topic prefix), IDEMPOTENT_WRITE on the
+ *  cluster. JC_ERR_INVALID_ARG if the principal does not fit. */
+JC_API jc_status_t jc_admin_county_acls(const jc_admin_t *admin, const char *principal,
+                                        jc_acl_t out[JC_COUNTY_ACL_COUNT], jc_error_t *err);
+
+/** Create the n ALLOW bindings (existing ones are left as they are). JC_ERR_KAFKA naming the
+ *  binding if the broker refuses one (e.g. the client is not the administrator). */
+JC_API jc_status_t jc_admin_create_acls(jc_admin_t *admin, const jc_acl_t *acls, size_t n,
+                                        jc_error_t *err);
+
+/** Delete every binding of principal, on any resource; *deleted (may be NULL) receives how
+ *  many there were. */
+JC_API jc_status_t jc_admin_delete_acls(jc_admin_t *admin, const char *principal,
+                                        size_t *deleted, jc_error_t *err);
+
+/** List the bindings of principal (NULL: of everyone) into a malloc'd array *out (free() it)
+ *  of *n entries, sorted by principal, resource, name and operation. */
+JC_API jc_status_t jc_admin_describe_acls(jc_admin_t *admin, const char *principal,
+                                          jc_acl_t **out, size_t *n, jc_error_t *err);
+
+/** "TOPIC", "GROUP", "CLUSTER", "OTHER". */
+JC_API const char *jc_acl_resource_name(jc_acl_resource_t r);
+
+/** "ALL", "READ", "WRITE", "CREATE", "DELETE", "ALTER", "DESCRIBE", "IDEMPOTENT_WRITE",
+ *  "OTHER". */
+JC_API const char *jc_acl_operation_name(jc_acl_operation_t op);
 
 /** Release the client (NULL is fine). */
 JC_API void jc_admin_free(jc_admin_t *admin);

@@ -5,10 +5,14 @@
  * keeps the aggregate tables of schemas/sql/ exactly in step with them:
  *   - on assignment it reads each partition's next offset from PostgreSQL (the truth; Kafka's
  *     committed offsets are updated too, for lag tools) and the partition's dedup ledger;
- *   - it decodes, validates and folds events into in-memory deltas for a batch bounded by
- *     count and time;
+ *   - it checks each record in a fixed order, the first failure deciding the reject status:
+ *     frame, signature (against the signing keys of jiceng.signing_keys, judged by the
+ *     record's timestamp), decode, county (the event's is the signing key's), topic, key,
+ *     validation, dedup (docs/signing.md, "Order of checks"); and folds the events that pass
+ *     into in-memory deltas for a batch bounded by count and time;
  *   - it flushes a batch in ONE transaction (offset compare-and-set, ledger, one upsert per
- *     table, rejects) and only then produces the batch's rejects to the dead-letter topic;
+ *     table, rejects with their records' key, value and headers) and only then produces the
+ *     batch's rejects to the dead-letter topic (original headers, then jiceng.* ones);
  *   - before partitions are revoked it flushes; when they are lost it drops the uncommitted
  *     batch and re-reads from PostgreSQL;
  *   - a PostgreSQL error rolls back, backs off, reconnects and retries the same batch: a batch
@@ -25,7 +29,13 @@
  *   dead_letter_failed   error  a reject's copy was not produced to the dead-letter topic (the
  *                               reject itself is in jiceng.rejects)
  *   ledger_expiry_failed warn   the hourly expiry of old dedup ledger entries was skipped
- *   migrations_applied   info   schema migrations were applied at start
+ *   signing_keys_read    debug  the signing keys were read (how many, and up to which record
+ *                               time they hold)
+ *   signing_keys_skipped warn   keys no keyring accepts were left out (said when their number
+ *                               changes)
+ *   signing_keys_behind  warn   a record is timestamped past what keys just read are known to
+ *                               hold: the broker's clock is ahead of PostgreSQL's (once a
+ *                               minute at most)
  *   kafka_error          warn   the consumer reported an error (librdkafka keeps retrying)
  *   kafka_log            any    a log line of librdkafka itself ("FACILITY: text")
  *   partitions_assigned, partitions_revoked, partitions_lost   debug   a rebalance
@@ -60,6 +70,7 @@ typedef struct jc_aggregator_stats {
     uint64_t partitions;  /**< partitions assigned now */
     uint64_t rebalances;  /**< assignment changes: partitions assigned, revoked or lost */
     int64_t last_commit_ms; /**< when the last batch committed (UTC epoch ms); 0: none yet */
+    uint64_t key_loads;   /**< times the signing keys were read from PostgreSQL */
 } jc_aggregator_stats_t;
 
 /** Called with a copy of the counters; the copy is valid during the call only. */
@@ -68,7 +79,9 @@ typedef void (*jc_aggregator_stats_cb)(void *opaque, const jc_aggregator_stats_t
 typedef struct jc_aggregator_config {
     const char *bootstrap;        /**< Kafka bootstrap servers (required) */
     const char *group_id;         /**< consumer group (default JC_AGGREGATOR_GROUP) */
-    const char *conninfo;         /**< libpq conninfo or URI ("" uses PG* variables) */
+    const char *conninfo;         /**< libpq conninfo or URI ("" uses PG* variables) of a role
+                                       that reads jiceng.signing_keys and writes the
+                                       aggregates, progress, ledger and rejects */
     const char *topic_prefix;     /**< prepended to every topic name (default "") */
     int batch_max_events;         /**< flush after this many messages (default 50000) */
     int batch_max_ms;             /**< ... or this long after the batch's first message (250) */
@@ -90,8 +103,10 @@ typedef struct jc_aggregator_config {
 
 typedef struct jc_aggregator jc_aggregator_t;
 
-/** Connect to PostgreSQL (applying migrations), create the consumer and the dead-letter
- *  producer. NULL with err set on failure. */
+/** Connect to PostgreSQL, check that its schema has every migration this library has
+ *  (JC_ERR_SCHEMA_VERSION otherwise: the aggregator does not migrate; see jiceng/migrate.h),
+ *  read the signing keys, create the consumer and the dead-letter producer. NULL with err set
+ *  on failure. */
 JC_API jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t *err);
 
 /** Consume until *stop becomes non-zero (e.g. from a SIGTERM handler) or, with

@@ -46,6 +46,14 @@ JC_API jc_status_t jc_codec_encode(jc_codec_t *codec, const jc_event_t *ev, jc_b
 JC_API jc_status_t jc_codec_encode_as(jc_codec_t *codec, int32_t schema_id, const jc_event_t *ev,
                                       jc_buf_t *out, jc_error_t *err);
 
+/** Check a message's frame without decoding its body: at most JC_MAX_MESSAGE_BYTES, at least
+ *  the 5-byte header, the magic byte, a schema id in the catalog (JC_ERR_OVERSIZED,
+ *  JC_ERR_TRUNCATED, JC_ERR_BAD_MAGIC, JC_ERR_UNKNOWN_SCHEMA). *schema_id (if not NULL) as
+ *  jc_codec_decode gives it; *type (if not NULL) the schema's event type. jc_codec_decode
+ *  starts with this check. */
+JC_API jc_status_t jc_codec_frame(jc_codec_t *codec, const void *data, size_t len,
+                                  int32_t *schema_id, jc_event_type_t *type, jc_error_t *err);
+
 /** Decode one message into ev. *schema_id (if not NULL) receives the writer's schema id, also
  *  when the id is unknown (-1 if the header itself is unreadable). Strings are checked for
  *  UTF-8 and bounds, enums for range; field values are not otherwise validated. */

@@ -55,6 +55,11 @@ typedef enum jc_status {
     /* security (jiceng/sign.h, jiceng/secretfile.h) */
     JC_ERR_UNAUTHORIZED,    /**< a record's signature or signing key does not allow it */
     JC_ERR_INSECURE_FILE,   /**< a file holding a secret is readable by group or others */
+    /* consuming: a record's place (docs/signing.md, "Order of checks") */
+    JC_ERR_WRONG_TOPIC,     /**< a record's event type is not the type of the topic it is on */
+    JC_ERR_WRONG_KEY,       /**< a record's key is null or not its event's county */
+    /* the database (jiceng/migrate.h) */
+    JC_ERR_SCHEMA_VERSION,  /**< the database schema is older than this library needs */
     JC_STATUS_COUNT_    /**< not a status: the number of them */
 } jc_status_t;
 

@@ -19,6 +19,7 @@ extern "C" {
 
 /** The topic the Kafka check writes to (one partition, created on first use). */
 #define JC_HEALTH_TOPIC "jiceng.health"
+#define JC_HEALTH_GROUP "jiceng-health" /**< consumer group of the probe (a prefix its ACL allows) */
 
 /** What a successful check saw. */
 typedef struct jc_health_report {
@@ -29,10 +30,13 @@ typedef struct jc_health_report {
 } jc_health_report_t;
 
 /** Produce a unique probe message to JC_HEALTH_TOPIC on the brokers at bootstrap (creating the
- *  topic if needed), consume it back from its offset and compare it byte for byte. Fails with
- *  JC_ERR_TIMEOUT if the brokers do not answer within timeout_ms, JC_ERR_KAFKA on a client
- *  error, JC_ERR_MISMATCH if what came back differs. report may be NULL. */
-JC_API jc_status_t jc_health_kafka(const char *bootstrap, int timeout_ms,
+ *  topic if needed), consume it back from its offset in consumer group JC_HEALTH_GROUP and
+ *  compare it byte for byte. props (NULL-terminated name, value pairs, may be NULL) are more
+ *  librdkafka properties, applied after the check's own: the client's identity (security.protocol,
+ *  ssl.* files). Fails with JC_ERR_TIMEOUT if the brokers do not answer within timeout_ms,
+ *  JC_ERR_KAFKA on a client error (e.g. refused authentication or authorization),
+ *  JC_ERR_MISMATCH if what came back differs. report may be NULL. */
+JC_API jc_status_t jc_health_kafka(const char *bootstrap, const char *const *props, int timeout_ms,
                                    jc_health_report_t *report, jc_error_t *err);
 
 /** Connect with conninfo (a libpq connection string or URI; PG* variables apply), create a

@@ -5,7 +5,8 @@
  * jiceng/producer.h (which validates, encodes and produces it) and waits for every delivery
  * report. Nothing vanishes: each record that fails to parse or validate ("rejected"), or that
  * librdkafka could not deliver ("undelivered"), is appended to the rejects file as one NDJSON
- * object:
+ * object (a record whose county the producer holds no signing key for is rejected with status
+ * JC_ERR_UNAUTHORIZED, reason "no signing key for county N"):
  *
  *   {"source": "visits.ndjson", "line": 7, "status": "JC_ERR_NEGATIVE_COUNT",
  *    "reason": "...", "record": "<the record exactly as read>"}
@@ -46,7 +47,9 @@ typedef struct jc_ingest_opts {
     const char *rejects_path;   /**< where rejected and undelivered records are appended
                                      (required) */
     const char *const *props;   /**< producer properties (jiceng/producer.h) */
-    bool dry_run;               /**< parse and validate (and encode) only; no broker needed */
+    bool dry_run;               /**< parse and validate (and encode) only; no broker needed;
+                                     with jiceng.signing.keys in props, a record whose county
+                                     has no key is rejected too, as the producer would */
     jc_ingest_progress_cb on_progress; /**< called at most every JC_INGEST_PROGRESS_MS while
                                             records are read or awaited, and once at the end
                                             (in the calling thread); NULL: never */

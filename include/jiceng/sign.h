@@ -13,8 +13,10 @@
  * another. Headers: JC_SIGN_HEADER_KEY_ID (the key id, 1..64 of [A-Za-z0-9._-]) and
  * JC_SIGN_HEADER_SIG ("v1:" and 64 lowercase hex digits).
  *
- * Producer side: a jc_signer_t holds one key (from a key file, jc_signer_load) and adds the two
- * headers to a record. Consumer side: a jc_keyring_t holds every key ever issued, with its
+ * Producer side: a jc_signer_t holds one key of one county (from a key file, jc_signer_load)
+ * and adds the two headers to a record; a jc_signers_t holds the signers of a producer, one per
+ * county (a key file, or a directory of them for a producer that plays several county systems,
+ * jc_signers_load), and finds the one for a record's county. Consumer side: a jc_keyring_t holds every key ever issued, with its
  * county and validity period [valid_from, valid_until), judged by the record's timestamp; keys
  * are never deleted, so replaying a topic from offset 0 reaches the verdicts of the live run.
  * jc_sign_verify checks the headers, the key and the MAC before the value is decoded;
@@ -43,8 +45,8 @@ extern "C" {
 #define JC_SIGN_TAG "jiceng-sig-v1"          /**< the version tag the signed bytes start with */
 #define JC_SIGN_TAG_LEN 13                   /**< its length (no NUL) */
 #define JC_SIGN_NULL_LEN 0xFFFFFFFFu         /**< the length prefix that stands for null */
-#define JC_SIGN_HEADER_KEY_ID "jiceng-key-id" /**< record header: the signing key's id */
-#define JC_SIGN_HEADER_SIG "jiceng-sig"      /**< record header: "v1:" + 64 lowercase hex */
+#define JC_SIGN_HEADER_KEY_ID "jiceng.key-id" /**< record header: the signing key's id */
+#define JC_SIGN_HEADER_SIG "jiceng.sig"      /**< record header: "v1:" + 64 lowercase hex */
 #define JC_SIGN_SIG_PREFIX "v1:"             /**< the signature header's version prefix */
 #define JC_SIGN_KEY_ID_MAX 64                /**< longest key id, in bytes */
 #define JC_SIGN_SECRET_BYTES 32              /**< a signing key's secret */
@@ -105,21 +107,23 @@ JC_API jc_status_t jc_sign_secret_generate(unsigned char secret[JC_SIGN_SECRET_B
 
 typedef struct jc_signer jc_signer_t;
 
-/** A signer for key_id (valid per jc_sign_key_id_valid) with secret (copied; the caller may
- *  wipe its copy). */
-JC_API jc_status_t jc_signer_new(const char *key_id,
+/** A signer for key_id (valid per jc_sign_key_id_valid) that signs for county (a county code;
+ *  an old code is mapped to the current one, jc_county_resolve: JC_ERR_INVALID_ARG if it maps
+ *  to none) with secret (copied; the caller may wipe its copy). */
+JC_API jc_status_t jc_signer_new(const char *key_id, int32_t county,
                                  const unsigned char secret[JC_SIGN_SECRET_BYTES],
                                  jc_signer_t **out, jc_error_t *err);
 
-/** A signer from a key file: KEY=VALUE lines (jiceng/envfile.h) with exactly `key_id=ID` and
- *  `secret=<64 hex digits>`, comments allowed. The file must be readable by its owner only
- *  (jc_secret_file_check: JC_ERR_INSECURE_FILE otherwise); JC_ERR_PARSE for a missing,
- *  repeated, unknown or malformed entry. */
+/** A signer from a key file: KEY=VALUE lines (jiceng/envfile.h) with exactly `key_id=ID`,
+ *  `county=CODE` (six digits) and `secret=<64 hex digits>`, comments allowed. The file must be
+ *  readable by its owner only (jc_secret_file_check: JC_ERR_INSECURE_FILE otherwise);
+ *  JC_ERR_PARSE for a missing, repeated, unknown or malformed entry or a county code that is
+ *  not (and does not map to) a county. */
 JC_API jc_status_t jc_signer_load(const char *path, jc_signer_t **out, jc_error_t *err);
 
 /** Write a key file for jc_signer_load: created with mode 0600 and never over an existing file
- *  (O_EXCL: JC_ERR_IO if path exists). */
-JC_API jc_status_t jc_sign_key_file_write(const char *path, const char *key_id,
+ *  (O_EXCL: JC_ERR_IO if path exists). county must be a county code (JC_ERR_INVALID_ARG). */
+JC_API jc_status_t jc_sign_key_file_write(const char *path, const char *key_id, int32_t county,
                                           const unsigned char secret[JC_SIGN_SECRET_BYTES],
                                           jc_error_t *err);
 
@@ -128,6 +132,9 @@ JC_API void jc_signer_free(jc_signer_t *s);
 
 /** The signer's key id (the JC_SIGN_HEADER_KEY_ID value it writes). */
 JC_API const char *jc_signer_key_id(const jc_signer_t *s);
+
+/** The county the signer signs for (the current code). */
+JC_API int32_t jc_signer_county(const jc_signer_t *s);
 
 /** The signature header's value for a record (key/value NULL for null, as jc_sign_compute). */
 JC_API jc_status_t jc_signer_sign(jc_signer_t *s, const char *topic, const void *key,
@@ -139,6 +146,31 @@ JC_API jc_status_t jc_signer_sign(jc_signer_t *s, const char *topic, const void 
 JC_API jc_status_t jc_signer_add_headers(jc_signer_t *s, rd_kafka_headers_t *hdrs,
                                          const char *topic, const void *key, size_t key_len,
                                          const void *value, size_t value_len, jc_error_t *err);
+
+/** The signers of one producer: at most one per county. */
+typedef struct jc_signers jc_signers_t;
+
+/** The file name ending of the key files jc_signers_load reads from a directory. */
+#define JC_SIGN_KEY_FILE_SUFFIX ".key"
+
+/** Load a producer's signers from path: a key file (one county system), or a directory whose
+ *  files named *.key (JC_SIGN_KEY_FILE_SUFFIX; other names are ignored) are key files, one per
+ *  county (a producer that plays several county systems, as the demo's load generator does).
+ *  Every key file must pass jc_signer_load. JC_ERR_INVALID_ARG if two files hold keys for the
+ *  same county or a directory holds no key file; JC_ERR_IO if path cannot be read. */
+JC_API jc_status_t jc_signers_load(const char *path, jc_signers_t **out, jc_error_t *err);
+
+/** The signer for county (a current code), or NULL if there is none. O(log n). */
+JC_API jc_signer_t *jc_signers_find(const jc_signers_t *set, int32_t county);
+
+/** How many signers (counties) the set holds. */
+JC_API size_t jc_signers_count(const jc_signers_t *set);
+
+/** The i-th signer in county order (i < jc_signers_count), for listing. */
+JC_API const jc_signer_t *jc_signers_at(const jc_signers_t *set, size_t i);
+
+/** Wipe and free every signer and the set. NULL is allowed. */
+JC_API void jc_signers_free(jc_signers_t *set);
 
 /* ---- consumer side: every key, verifying records -------------------------------------- */
 

@@ -1,9 +1,32 @@
 /*
  * aggregator.c: the aggregating consumer's Kafka side (see jiceng/aggregator.h).
  *
- * The loop polls messages and handles each: decode, validate, look the event id up in the
- * partition's dedup sets (committed ids, then the open batch's), fold it or keep it as a
- * reject. A batch closes when it holds batch_max_events messages, when batch_max_ms have passed
+ * The loop polls messages and handles each. The checks run in this order, and the first that
+ * fails decides the reject status (check.c runs the first seven; docs/signing.md, "Order of
+ * checks", is the specification):
+ *   frame       size, magic byte, known schema id              JC_ERR_OVERSIZED, _BAD_MAGIC, ...
+ *   signature   broker timestamp, headers, key valid at the record's timestamp, MAC
+ *                                                              JC_ERR_UNAUTHORIZED
+ *   decode      the Avro body                                  JC_ERR_TRUNCATED, _MALFORMED, ...
+ *   county      the event's county is the signing key's        JC_ERR_UNAUTHORIZED
+ *   topic       the event's type is the topic's                JC_ERR_WRONG_TOPIC
+ *   key         the record key maps to the event's county      JC_ERR_WRONG_KEY
+ *   validation  the contract's value rules                     JC_ERR_NEGATIVE_COUNT, ...
+ *   dedup       the event id, looked up in the partition's dedup sets (committed ids, then the
+ *               open batch's): skipped if applied with the same content,
+ *                                                              JC_ERR_CONFLICTING_DUPLICATE
+ * then the event is folded. A reject keeps the record's key, value (null distinct from empty)
+ * and headers for jiceng.rejects, and its dead-letter copy carries the original headers
+ * followed by the jiceng.* ones saying where it came from and why.
+ *
+ * Signing keys (keys.h) are read from jiceng.signing_keys at start and again before a record
+ * timestamped at or past the copy's horizon (database time of the read plus the table's notice
+ * period: about every 10 s while live, never during a replay of old records), at most once a
+ * second; and, at most once every 10 s, when a record names a key id the copy lacks. Keys are
+ * judged by the record's timestamp, so a closed key takes effect by its valid_until, whenever
+ * the copy is read.
+ *
+ * A batch closes when it holds batch_max_events messages, when batch_max_ms have passed
  * since its first message, or when its rejects hold 16 MiB; pgsink.c then writes it in one
  * transaction. Only after that commit does the in-memory state move on (the batch's ids join
  * the committed set, the stored offsets advance, Kafka's committed offsets are updated for lag
@@ -32,15 +55,20 @@
 #include "../internal.h"
 #include "../kafkautil.h"
 #include "../logging.h"
+#include "check.h"
 #include "jiceng/codec.h"
 #include "jiceng/jtime.h"
 #include "jiceng/migrate.h"
 #include "jiceng/validate.h"
+#include "keys.h"
 #include "pgsink.h"
 
 #define MAX_PARTITIONS 1024
 #define MAX_REJECT_BYTES (16u << 20)
 #define EXPIRE_EVERY_MS (3600 * 1000)
+#define KEYS_MIN_RELOAD_MS 1000        /* reading the keys for a record past their horizon */
+#define KEYS_UNKNOWN_RELOAD_MS 10000   /* ... for a key id they lack */
+#define KEYS_BEHIND_WARN_MS 60000      /* between two signing_keys_behind warnings */
 
 struct jc_aggregator {
     jc_aggregator_config_t cfg;
@@ -49,6 +77,10 @@ struct jc_aggregator {
     rd_kafka_t *rk, *dlq;
     PGconn *pg;
     jc_codec_t *codec;
+    jc_keys_t keys;
+    int64_t keys_read_ms, keys_unknown_ms, keys_warned_ms; /* monotonic */
+    size_t keys_skipped_said; /* skipped keys last reported */
+    jc_verdict_t verdict;     /* the checks' verdict on the message being handled */
     jc_fold_t fold;
     jc_part_t *by_type[JC_EVENT_TYPE_COUNT][MAX_PARTITIONS];
     size_t nassigned;
@@ -70,6 +102,8 @@ struct jc_aggregator {
 /* Report an occurrence through the configuration's log callback (jiceng/log.h). */
 #define LOG(a, level, event, ...) \
     jc_logf((a)->cfg.log, (a)->cfg.log_opaque, level, event, __VA_ARGS__)
+
+static volatile sig_atomic_t never; /* the stop flag until jc_aggregator_run is given one */
 
 static void sleep_ms(int ms)
 {
@@ -171,7 +205,8 @@ static jc_part_t *part_add(jc_aggregator_t *a, const char *topic, int32_t partit
             jc_error_set(err, JC_ERR_NOMEM, "out of memory");
             return NULL;
         }
-        p->topic = a->topics[type_of_topic(a, topic)];
+        p->type = (jc_event_type_t)type_of_topic(a, topic);
+        p->topic = a->topics[p->type];
         p->partition = partition;
         *slot = p;
         a->nassigned++;
@@ -205,6 +240,8 @@ static void free_rejects(jc_aggregator_t *a)
     for (size_t i = 0; i < a->nrejects; i++) {
         jc_buf_free(&a->rejects[i].key);
         jc_buf_free(&a->rejects[i].payload);
+        if (a->rejects[i].headers != NULL)
+            rd_kafka_headers_destroy(a->rejects[i].headers);
     }
     a->nrejects = 0;
     a->reject_bytes = 0;
@@ -245,9 +282,23 @@ static jc_status_t join_batch(jc_aggregator_t *a, jc_part_t *p, int64_t offset)
     return JC_OK;
 }
 
+/* The bytes a record's headers hold (names and values), for the batch's bound on rejects. */
+static size_t headers_bytes(const rd_kafka_headers_t *h)
+{
+    const char *name;
+    const void *value;
+    size_t size, total = 0;
+    for (size_t i = 0; h != NULL && rd_kafka_header_get_all(h, i, &name, &value, &size) ==
+                                        RD_KAFKA_RESP_ERR_NO_ERROR; i++)
+        total += strlen(name) + size;
+    return total;
+}
+
+/* Keep message m as a reject of the open batch: its key, value (null kept distinct from
+ * empty) and headers (hdrs, NULL if none) as consumed. */
 static jc_status_t keep_reject(jc_aggregator_t *a, const jc_part_t *p, const rd_kafka_message_t *m,
-                               jc_status_t status, const char *reason, int32_t schema_id,
-                               const char *event_id)
+                               const rd_kafka_headers_t *hdrs, jc_status_t status,
+                               const char *reason, int32_t schema_id, const char *event_id)
 {
     if (a->nrejects == a->cap_rejects) {
         size_t cap = a->cap_rejects ? a->cap_rejects * 2 : 64;
@@ -264,12 +315,16 @@ static jc_status_t keep_reject(jc_aggregator_t *a, const jc_part_t *p, const rd_
     r->offset = m->offset;
     r->status = status;
     r->schema_id = schema_id;
+    r->key_null = m->key == NULL;
+    r->payload_null = m->payload == NULL;
     snprintf(r->reason, sizeof r->reason, "%s", reason);
     snprintf(r->event_id, sizeof r->event_id, "%s", event_id ? event_id : "");
+    if (hdrs != NULL && (r->headers = rd_kafka_headers_copy(hdrs)) == NULL)
+        return JC_ERR_NOMEM;
     if (jc_buf_append(&r->key, m->key ? m->key : "", m->key_len) != JC_OK ||
         jc_buf_append(&r->payload, m->payload ? m->payload : "", m->len) != JC_OK)
         return JC_ERR_NOMEM;
-    a->reject_bytes += m->len + m->key_len;
+    a->reject_bytes += m->len + m->key_len + headers_bytes(hdrs);
     return JC_OK;
 }
 
@@ -284,7 +339,8 @@ static void put_be32(uint8_t *p, uint32_t v)
 /* Apply one decoded, validated event: skip it if its id was applied, keep it as a conflicting
  * duplicate if it was applied with other content, fold it otherwise. */
 static jc_status_t apply_event(jc_aggregator_t *a, jc_part_t *p, const rd_kafka_message_t *m,
-                               const jc_event_t *ev, int32_t schema_id)
+                               const rd_kafka_headers_t *hdrs, const jc_event_t *ev,
+                               int32_t schema_id)
 {
     uint8_t entry[JC_LEDGER_ENTRY];
     if (jc_uuid_parse(ev->event_id, entry, NULL) != JC_OK)
@@ -299,7 +355,8 @@ static jc_status_t apply_event(jc_aggregator_t *a, jc_part_t *p, const rd_kafka_
         char reason[160];
         snprintf(reason, sizeof reason, "event_id %s was already applied with other content; "
                  "the first one stands", ev->event_id);
-        return keep_reject(a, p, m, JC_ERR_CONFLICTING_DUPLICATE, reason, schema_id, ev->event_id);
+        return keep_reject(a, p, m, hdrs, JC_ERR_CONFLICTING_DUPLICATE, reason, schema_id,
+                           ev->event_id);
     }
     put_be32(entry + 16, content);
     if (jc_dedup_add(&p->pending, k, content) != JC_OK ||
@@ -310,7 +367,88 @@ static jc_status_t apply_event(jc_aggregator_t *a, jc_part_t *p, const rd_kafka_
     return jc_fold_event(&a->fold, ev);
 }
 
-static jc_status_t handle_message(jc_aggregator_t *a, const rd_kafka_message_t *m)
+/* ---- signing keys ------------------------------------------------------------------- */
+
+/* Read the signing keys once (keys.h); report keys left out when their number changes. */
+static jc_status_t read_keys(jc_aggregator_t *a, jc_error_t *err)
+{
+    jc_error_t skipped;
+    jc_status_t st = pg_connect(a, err);
+    if (st == JC_OK)
+        st = jc_keys_load(a->pg, &a->keys, &skipped, err);
+    if (st != JC_OK)
+        return st;
+    a->keys_read_ms = jc_mono_ms();
+    a->stats.key_loads++;
+    if (a->keys.skipped != a->keys_skipped_said && a->keys.skipped > 0)
+        LOG(a, JC_LOG_WARN, "signing_keys_skipped", "%zu signing key(s) left out, which sign "
+            "nothing (the first: %s)", a->keys.skipped, skipped.message);
+    a->keys_skipped_said = a->keys.skipped;
+    char horizon[40];
+    jc_time_format(a->keys.horizon_ms, horizon, sizeof horizon);
+    LOG(a, JC_LOG_DEBUG, "signing_keys_read", "%zu signing key(s); they judge records "
+        "timestamped before %s", jc_keyring_count(a->keys.ring), horizon);
+    return JC_OK;
+}
+
+/* read_keys, retrying while PostgreSQL is unavailable. */
+static jc_status_t reread_keys(jc_aggregator_t *a, jc_error_t *err)
+{
+    for (int attempt = 1;; attempt++) {
+        jc_status_t st = read_keys(a, err);
+        if (st != JC_ERR_PG || !backoff(a, attempt, err))
+            return st;
+    }
+}
+
+/* Make the keys fit to judge rec: read them again if rec is timestamped at or past their
+ * horizon, unless they were read less than a second ago (then the broker's clock is ahead of
+ * PostgreSQL's by more than the notice period: said once a minute). A record whose timestamp is
+ * not the broker's is refused whatever the keys, so it reads nothing. */
+static jc_status_t keys_for(jc_aggregator_t *a, const jc_record_t *rec, jc_error_t *err)
+{
+    if (rec->timestamp_type != RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ||
+        rec->timestamp_ms < a->keys.horizon_ms)
+        return JC_OK;
+    int64_t now = jc_mono_ms();
+    jc_status_t st = JC_OK;
+    if (now - a->keys_read_ms >= KEYS_MIN_RELOAD_MS)
+        st = reread_keys(a, err);
+    if (st == JC_OK && rec->timestamp_ms >= a->keys.horizon_ms &&
+        now - a->keys_warned_ms >= KEYS_BEHIND_WARN_MS) {
+        char ts[40], horizon[40];
+        a->keys_warned_ms = now;
+        jc_time_format(rec->timestamp_ms, ts, sizeof ts);
+        jc_time_format(a->keys.horizon_ms, horizon, sizeof horizon);
+        LOG(a, JC_LOG_WARN, "signing_keys_behind", "a record of %s is timestamped %s, past %s, "
+            "up to which the signing keys just read are known to hold: is the broker's clock "
+            "ahead of PostgreSQL's?", rec->topic, ts, horizon);
+    }
+    return st;
+}
+
+/* ---- one message ------------------------------------------------------------------------ */
+
+/* The checks' verdict on m (check.h) into a->verdict; a key id the keys lack has them read
+ * again first, at most every KEYS_UNKNOWN_RELOAD_MS. */
+static jc_status_t judge(jc_aggregator_t *a, const jc_record_t *rec, jc_error_t *err)
+{
+    jc_status_t st = keys_for(a, rec, err);
+    if (st != JC_OK)
+        return st;
+    jc_verdict_t *v = &a->verdict;
+    jc_check_record(a->codec, a->keys.ring, rec, jc_now_ms(), v);
+    int64_t now = jc_mono_ms();
+    if (v->step == JC_CHECK_SIGNATURE && v->sign == JC_SIGN_UNKNOWN_KEY &&
+        now - a->keys_unknown_ms >= KEYS_UNKNOWN_RELOAD_MS) {
+        a->keys_unknown_ms = now;
+        if ((st = reread_keys(a, err)) == JC_OK)
+            jc_check_record(a->codec, a->keys.ring, rec, jc_now_ms(), v);
+    }
+    return st;
+}
+
+static jc_status_t handle_message(jc_aggregator_t *a, const rd_kafka_message_t *m, jc_error_t *err)
 {
     jc_part_t **slot = slot_of(a, rd_kafka_topic_name(m->rkt), m->partition);
     jc_part_t *p = slot ? *slot : NULL;
@@ -319,21 +457,32 @@ static jc_status_t handle_message(jc_aggregator_t *a, const rd_kafka_message_t *
     set_eof(a, p, m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF);
     if (p->eof)
         return JC_OK;
+    rd_kafka_headers_t *hdrs = NULL;
+    if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        hdrs = NULL; /* none, or unparsable: then it has no signature either */
+    jc_record_t rec = {
+        .topic = p->topic, .topic_type = p->type,
+        .key = m->key, .key_len = m->key_len, .value = m->payload, .value_len = m->len,
+        .headers = hdrs,
+    };
+    rec.timestamp_ms = rd_kafka_message_timestamp(m, &rec.timestamp_type);
+    jc_status_t st = judge(a, &rec, err); /* before the batch moves past m: it may fail */
+    if (st != JC_OK)
+        return st;
     a->stats.consumed++;
-    if (join_batch(a, p, m->offset) != JC_OK)
-        return JC_ERR_NOMEM;
-    p->next = m->offset + 1;
-    a->batch_msgs++;
-    jc_event_t ev;
-    jc_error_t err;
-    int32_t schema_id = -1;
-    jc_status_t st = jc_codec_decode(a->codec, m->payload, m->len, &ev, &schema_id, &err);
-    if (st != JC_OK)
-        return keep_reject(a, p, m, st, err.message, schema_id, NULL);
-    st = jc_event_validate(&ev, jc_now_ms(), JC_DEFAULT_MAX_SKEW_MS, &err);
-    if (st != JC_OK)
-        return keep_reject(a, p, m, st, err.message, schema_id, ev.event_id);
-    return apply_event(a, p, m, &ev, schema_id);
+    const jc_verdict_t *v = &a->verdict;
+    st = join_batch(a, p, m->offset);
+    if (st == JC_OK) {
+        p->next = m->offset + 1;
+        a->batch_msgs++;
+        st = v->status != JC_OK
+             ? keep_reject(a, p, m, hdrs, v->status, v->err.message, v->schema_id,
+                           v->step > JC_CHECK_DECODE ? v->event.event_id : NULL)
+             : apply_event(a, p, m, hdrs, &v->event, v->schema_id);
+    }
+    return st == JC_OK ? JC_OK
+           : jc_error_set(err, st, "%s [%d] @%lld: %s", p->topic, (int)p->partition,
+                          (long long)m->offset, jc_status_name(st));
 }
 
 /* ---- after a flush: commit, or drop -------------------------------------------------- */
@@ -347,22 +496,40 @@ static void commit_to_kafka(jc_aggregator_t *a)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-static void dead_letter(jc_aggregator_t *a, const jc_reject_t *r)
+/* A dead-letter copy's headers: the record's own, in order, then the jiceng.* ones (a reader
+ * takes the last of each jiceng.* name: a record may carry such names itself). */
+static rd_kafka_headers_t *dead_letter_headers(const jc_reject_t *r)
 {
     char part[16], off[24];
     snprintf(part, sizeof part, "%d", (int)r->partition);
     snprintf(off, sizeof off, "%lld", (long long)r->offset);
-    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+    rd_kafka_headers_t *h = r->headers != NULL ? rd_kafka_headers_copy(r->headers)
+                                               : rd_kafka_headers_new(5);
+    if (h == NULL)
+        return NULL;
     rd_kafka_header_add(h, "jiceng.source.topic", -1, r->topic, -1);
     rd_kafka_header_add(h, "jiceng.source.partition", -1, part, -1);
     rd_kafka_header_add(h, "jiceng.source.offset", -1, off, -1);
     rd_kafka_header_add(h, "jiceng.status", -1, jc_status_name(r->status), -1);
     rd_kafka_header_add(h, "jiceng.reason", -1, r->reason, -1);
-    rd_kafka_resp_err_t e = rd_kafka_producev(a->dlq, RD_KAFKA_V_TOPIC(a->dlq_topic),
-        RD_KAFKA_V_KEY(r->key.data, r->key.len), RD_KAFKA_V_VALUE(r->payload.data, r->payload.len),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+    return h;
+}
+
+static void dead_letter(jc_aggregator_t *a, const jc_reject_t *r)
+{
+    rd_kafka_headers_t *h = dead_letter_headers(r);
+    static char empty[1];
+    /* NULL for a null key or value, never for an empty one */
+    void *key = r->key_null ? NULL : r->key.data ? (void *)r->key.data : empty;
+    void *value = r->payload_null ? NULL : r->payload.data ? (void *)r->payload.data : empty;
+    rd_kafka_resp_err_t e = h == NULL ? RD_KAFKA_RESP_ERR__FAIL
+        : rd_kafka_producev(a->dlq, RD_KAFKA_V_TOPIC(a->dlq_topic),
+                            RD_KAFKA_V_KEY(key, r->key.len), RD_KAFKA_V_VALUE(value, r->payload.len),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                            RD_KAFKA_V_END);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_headers_destroy(h);
+        if (h != NULL)
+            rd_kafka_headers_destroy(h);
         LOG(a, JC_LOG_ERROR, "dead_letter_failed", "dead-letter copy of %s [%d] @%lld not sent "
             "(%s); it is kept in jiceng.rejects", r->topic, (int)r->partition,
             (long long)r->offset, rd_kafka_err2str(e));
@@ -607,15 +774,12 @@ static void apply_defaults(jc_aggregator_config_t *c)
         c->stats_interval_ms = 1000;
 }
 
-static jc_status_t migrate(jc_aggregator_t *a, jc_error_t *err)
+/* The database must have this library's schema; it is not migrated here (the aggregator's
+ * role may not change it): jiceng/migrate.h. */
+static jc_status_t check_schema(jc_aggregator_t *a, jc_error_t *err)
 {
     jc_status_t st = pg_connect(a, err);
-    int applied = 0;
-    if (st == JC_OK)
-        st = jc_migrate(a->pg, &applied, err);
-    if (st == JC_OK && applied > 0)
-        LOG(a, JC_LOG_INFO, "migrations_applied", "applied %d migration(s)", applied);
-    return st;
+    return st == JC_OK ? jc_schema_require(a->pg, NULL, err) : st;
 }
 
 jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t *err)
@@ -634,8 +798,10 @@ jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t
     for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
         snprintf(a->topics[t], sizeof a->topics[t], "%s%s", a->cfg.topic_prefix, jc_event_topic(t));
     snprintf(a->dlq_topic, sizeof a->dlq_topic, "%s%s", a->cfg.topic_prefix, JC_DEAD_LETTER_TOPIC);
+    a->stop = &never;
     jc_fold_init(&a->fold);
-    if ((a->codec = jc_codec_new(err)) == NULL || migrate(a, err) != JC_OK ||
+    if ((a->codec = jc_codec_new(err)) == NULL || check_schema(a, err) != JC_OK ||
+        read_keys(a, err) != JC_OK ||
         (a->rk = new_client(a, RD_KAFKA_CONSUMER, err)) == NULL ||
         (a->dlq = new_client(a, RD_KAFKA_PRODUCER, err)) == NULL) {
         jc_aggregator_free(a);
@@ -720,11 +886,11 @@ static jc_status_t consume(jc_aggregator_t *a, jc_error_t *err)
             if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 LOG(a, JC_LOG_WARN, "kafka_error", "kafka: %s", rd_kafka_message_errstr(m));
             else
-                st = handle_message(a, m);
+                st = handle_message(a, m, err);
             rd_kafka_message_destroy(m);
         }
         if (st != JC_OK)
-            return jc_error_set(err, st, "handling a message: %s", jc_status_name(st));
+            return st;
         int64_t now = jc_mono_ms();
         int done = a->cfg.exit_when_caught_up && caught_up(a);
         if ((batch_due(a, now) || (done && a->nbatch > 0)) && (st = flush(a, err)) != JC_OK)
@@ -742,7 +908,6 @@ static jc_status_t consume(jc_aggregator_t *a, jc_error_t *err)
 
 jc_status_t jc_aggregator_run(jc_aggregator_t *a, volatile sig_atomic_t *stop, jc_error_t *err)
 {
-    static volatile sig_atomic_t never;
     a->stop = stop != NULL ? stop : &never;
     a->last_expire_ms = a->last_stats_ms = jc_mono_ms();
     a->last_expire_ms -= EXPIRE_EVERY_MS; /* expire once at start */
@@ -784,6 +949,7 @@ void jc_aggregator_free(jc_aggregator_t *a)
     free(a->batch);
     jc_fold_free(&a->fold);
     jc_codec_free(a->codec);
+    jc_keys_free(&a->keys);
     PQfinish(a->pg);
     free(a);
 }

@@ -5,7 +5,10 @@
 #ifndef JC_BATCH_H
 #define JC_BATCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
 
 #include "dedup.h"
 #include "fold.h"
@@ -16,6 +19,7 @@
 /* One assigned partition: what PostgreSQL holds for it, and what the open batch adds. */
 typedef struct jc_part {
     const char *topic;
+    jc_event_type_t type; /* the type of event the topic carries */
     int32_t partition;
     int64_t stored;       /* next_offset stored in PostgreSQL; -1 if it has no row yet */
     int64_t next;         /* batch: offset after the last message it consumed */
@@ -29,12 +33,15 @@ typedef struct jc_part {
     jc_buf_t ledger;      /* the open batch's new ids as JC_LEDGER_ENTRY entries */
 } jc_part_t;
 
-/* A rejected message, kept until its batch commits. */
+/* A rejected message, kept until its batch commits: everything needed to write it to
+ * jiceng.rejects and the dead-letter topic exactly as it was consumed. */
 typedef struct jc_reject {
     const char *topic;
     int32_t partition;
     int64_t offset;
     jc_buf_t key, payload;
+    bool key_null, payload_null; /* the record's key / value was null (not empty) */
+    rd_kafka_headers_t *headers; /* a copy of the record's headers; NULL if it had none */
     jc_status_t status;
     char reason[512];
     int32_t schema_id;    /* -1 if unknown */

@@ -13,7 +13,8 @@
  *      added) or ON CONFLICT DO NOTHING (distinct tables), all columns as array parameters;
  *      the statement and the arrays' order come from the aggregate description
  *      (jc_agg_upsert_sql), the rows from the fold's maps;
- *   4. one INSERT of the rejects;
+ *   4. one INSERT of the rejects, with their headers (sent as three flat arrays, reject number,
+ *      name and value, and gathered per reject into jiceng.record_header arrays by a join);
  * then COMMIT. Every array literal is checked before it is sent (jc_pgarray_end is NULL after
  * any failed append), as is the statement text: an incomplete array would insert nothing and
  * commit the batch's offsets without its deltas, so it fails the flush (JC_ERR_NOMEM, rolled
@@ -31,10 +32,11 @@
 
 #define OFFSET_COLS 6 /* topic, partition, expected, next, high watermark, newest event */
 #define REJECT_COLS 9 /* topic, partition, offset, key, payload, status, reason, schema id, event id */
+#define HEADER_COLS 3 /* the rejects' headers, flattened: reject number (1-based), name, value */
 /* The most array parameters one statement takes: an aggregate's key, its sums or its id, or
  * the offsets', or the rejects' columns. */
 #define MAX_COLS (2 + JC_AGG_MAX_DIMS + JC_AGG_MAX_COLUMNS)
-_Static_assert(MAX_COLS >= OFFSET_COLS && MAX_COLS >= REJECT_COLS && JC_AGG_MAX_COLUMNS >= 1,
+_Static_assert(MAX_COLS >= OFFSET_COLS && MAX_COLS >= REJECT_COLS + HEADER_COLS && JC_AGG_MAX_COLUMNS >= 1,
                "MAX_COLS must hold every statement's array parameters");
 
 /* The arrays' texts, or JC_ERR_NOMEM naming what if any of them failed (pgarray.c). */
@@ -211,19 +213,45 @@ static jc_status_t flush_table(PGconn *c, const jc_aggregate_t *a, const jc_keym
     return st;
 }
 
+/* A byte string as a bytea element for decode(x, 'hex'), or NULL. */
+static void bytes_or_null(jc_pgarray_t *a, const jc_buf_t *b, bool null)
+{
+    if (null)
+        jc_pgarray_null(a);
+    else
+        jc_pgarray_hex(a, b->data, b->len);
+}
+
+/* The headers of reject number n (1-based) onto the three header arrays, in their order. */
+static void reject_headers(jc_pgarray_t *col, size_t n, const rd_kafka_headers_t *h)
+{
+    const char *name;
+    const void *value;
+    size_t size;
+    for (size_t i = 0; h != NULL && rd_kafka_header_get_all(h, i, &name, &value, &size) ==
+                                        RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
+        jc_pgarray_int(&col[0], (int64_t)n);
+        jc_pgarray_hex(&col[1], name, strlen(name));
+        if (value == NULL)
+            jc_pgarray_null(&col[2]);
+        else
+            jc_pgarray_hex(&col[2], value, size);
+    }
+}
+
 static jc_status_t flush_rejects(PGconn *c, const jc_batch_t *b, jc_pgarray_t *col, jc_error_t *err)
 {
     if (b->nrejects == 0)
         return JC_OK;
-    for (int i = 0; i < REJECT_COLS; i++)
+    for (int i = 0; i < REJECT_COLS + HEADER_COLS; i++)
         jc_pgarray_begin(&col[i]);
     for (size_t i = 0; i < b->nrejects; i++) {
         const jc_reject_t *r = &b->rejects[i];
         jc_pgarray_text(&col[0], r->topic);
         jc_pgarray_int(&col[1], r->partition);
         jc_pgarray_int(&col[2], r->offset);
-        jc_pgarray_hex(&col[3], r->key.data, r->key.len);
-        jc_pgarray_hex(&col[4], r->payload.data, r->payload.len);
+        bytes_or_null(&col[3], &r->key, r->key_null);
+        bytes_or_null(&col[4], &r->payload, r->payload_null);
         jc_pgarray_text(&col[5], jc_status_name(r->status));
         jc_pgarray_text(&col[6], r->reason);
         if (r->schema_id >= 0)
@@ -234,17 +262,23 @@ static jc_status_t flush_rejects(PGconn *c, const jc_batch_t *b, jc_pgarray_t *c
             jc_pgarray_text(&col[8], r->event_id);
         else
             jc_pgarray_null(&col[8]);
+        reject_headers(&col[REJECT_COLS], i + 1, r->headers);
     }
-    const char *v[REJECT_COLS];
-    jc_status_t st = end_arrays(col, REJECT_COLS, v, "rejects", err);
+    const char *v[REJECT_COLS + HEADER_COLS];
+    jc_status_t st = end_arrays(col, REJECT_COLS + HEADER_COLS, v, "rejects", err);
     if (st != JC_OK)
         return st;
     return jc_pg_exec(c, "writing rejects",
-                      "insert into jiceng.rejects (topic, partition, kafka_offset, msg_key, payload, status, reason, schema_id, event_id) "
-                      "select u.t, u.p, u.o, decode(u.k, 'hex'), decode(u.v, 'hex'), u.s, u.r, u.id, u.e "
+                      "with h as (select x.i, array_agg(row(decode(x.n, 'hex'), decode(x.v, 'hex'))::jiceng.record_header "
+                      "order by x.ord) as hs from unnest($10::int[], $11::text[], $12::text[]) with ordinality "
+                      "as x(i, n, v, ord) group by x.i) "
+                      "insert into jiceng.rejects (topic, partition, kafka_offset, msg_key, payload, status, reason, schema_id, "
+                      "event_id, headers) "
+                      "select u.t, u.p, u.o, decode(u.k, 'hex'), decode(u.v, 'hex'), u.s, u.r, u.id, u.e, coalesce(h.hs, '{}') "
                       "from unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], "
-                      "$8::int[], $9::text[]) as u(t, p, o, k, v, s, r, id, e) on conflict do nothing",
-                      REJECT_COLS, v, NULL, NULL, err);
+                      "$8::int[], $9::text[]) with ordinality as u(t, p, o, k, v, s, r, id, e, i) "
+                      "left join h on h.i = u.i on conflict do nothing",
+                      REJECT_COLS + HEADER_COLS, v, NULL, NULL, err);
 }
 
 static jc_status_t flush_body(PGconn *c, const jc_batch_t *b, jc_pgarray_t *col, jc_buf_t *sql, jc_error_t *err)

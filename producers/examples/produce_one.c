@@ -1,11 +1,13 @@
 /*
  * produce_one: how a county system sends one event with libjiceng (jiceng/producer.h).
  *
- * It fills a jc_event_t with a cadre's field visit, sends it (validation, Avro encoding, key
- * and topic are the library's business) and waits for the delivery report, which says where
- * the broker stored it. Build against an installed libjiceng with
+ * It fills a jc_event_t with a cadre's field visit, sends it (validation, Avro encoding,
+ * signing, key and topic are the library's business) and waits for the delivery report, which
+ * says where the broker stored it. The county system connects with its TLS certificate and
+ * signs with its signing key, the files jiceng-access wrote to its directory DIR (ca.crt,
+ * tls.crt, tls.key, signing.key). Build against an installed libjiceng with
  *     cc produce_one.c $(pkg-config --cflags --libs jiceng)
- * and run `produce_one kafka1:9092`. (Built with the project, not run by the tests.)
+ * and run `produce_one kafka1:9093 DIR`. (Built with the project, not run by the tests.)
  */
 #include <stdio.h>
 #include <string.h>
@@ -49,7 +51,18 @@ static void make_visit(jc_event_t *ev)
 
 int main(int argc, char **argv)
 {
-    const char *props[] = {"bootstrap.servers", argc > 1 ? argv[1] : "localhost:9092", NULL};
+    if (argc != 3) {
+        fprintf(stderr, "usage: produce_one BOOTSTRAP DIR (DIR: the county system's files)\n");
+        return 2;
+    }
+    char ca[1024], cert[1024], key[1024], signing[1024];
+    snprintf(ca, sizeof ca, "%s/ca.crt", argv[2]);
+    snprintf(cert, sizeof cert, "%s/tls.crt", argv[2]);
+    snprintf(key, sizeof key, "%s/tls.key", argv[2]);
+    snprintf(signing, sizeof signing, "%s/signing.key", argv[2]);
+    const char *props[] = {"bootstrap.servers", argv[1], "security.protocol", "ssl",
+                           "ssl.ca.location", ca, "ssl.certificate.location", cert,
+                           "ssl.key.location", key, "jiceng.signing.keys", signing, NULL};
     jc_error_t err;
     jc_producer_t *p = jc_producer_new(props, on_delivery, NULL, &err);
     if (p == NULL) {

@@ -1,6 +1,7 @@
 /*
  * test_produce_cli.c: the jiceng-produce program as a county IT team runs it, against the real
- * local broker and scratch topics.
+ * local broker and scratch topics, as the stack's load generator (its client certificate,
+ * $JICENG_PRODUCE_CONFIG, and its signing keys, jc_test_keyring).
  *
  * An NDJSON file with good lines and one of each kind of bad line (invalid JSON, a negative
  * count, an unknown county 999999, a bad enum symbol, a missing field) must end with exactly
@@ -178,8 +179,9 @@ static void malformed_lines_go_to_rejects_and_good_ones_are_delivered(void **sta
     malformed_input(&in);
     write_text(input, (char *)in.data);
 
-    int rc = jc_test_shell("'%s' --bootstrap '%s' --topic-prefix '%s' --rejects '%s' '%s' 2>'%s'",
-                           JC_PRODUCE_BIN, jc_test_env("JICENG_KAFKA_BOOTSTRAP"), prefix,
+    int rc = jc_test_shell("'%s' --config '%s' --signing-keys '%s' --topic-prefix '%s' "
+                           "--rejects '%s' '%s' 2>'%s'", JC_PRODUCE_BIN,
+                           jc_test_env("JICENG_PRODUCE_CONFIG"), jc_test_keyring(), prefix,
                            rejects, input, errfile);
     check_summary(errfile, "read 9, sent 4, delivered 4, rejected 5, undelivered 0");
     assert_int_equal(rc, 1);
@@ -236,10 +238,10 @@ static void csv_file_is_delivered_and_its_bad_row_rejected(void **state)
              "0190f5a2-0001-7abc-8def-000000000003,%lld,110101,csv,C-3,TOWNSHIP,t,v,1,1,1,1,"
              "false\r\n", t, t, t);
     write_text(input, text);
-    int rc = jc_test_shell("'%s' --bootstrap '%s' --topic-prefix '%s' --format csv --type visit "
-                           "--rejects '%s' '%s' 2>'%s'", JC_PRODUCE_BIN,
-                           jc_test_env("JICENG_KAFKA_BOOTSTRAP"), prefix, rejects, input,
-                           errfile);
+    int rc = jc_test_shell("'%s' --config '%s' --signing-keys '%s' --topic-prefix '%s' "
+                           "--format csv --type visit --rejects '%s' '%s' 2>'%s'",
+                           JC_PRODUCE_BIN, jc_test_env("JICENG_PRODUCE_CONFIG"),
+                           jc_test_keyring(), prefix, rejects, input, errfile);
     check_summary(errfile, "read 3, sent 2, delivered 2, rejected 1, undelivered 0");
     assert_int_equal(rc, 1);
     const struct reject_want want[] = {{4, "JC_ERR_UNKNOWN_COUNTY"}};
@@ -261,9 +263,10 @@ static void broker_down_every_record_is_undelivered(void **state)
     for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
         sample_line(&in, (jc_event_type_t)t, 40u + (uint32_t)t);
     write_text(input, (char *)in.data);
-    int rc = jc_test_shell("'%s' --bootstrap 127.0.0.1:1 -X message.timeout.ms=3000 "
-                           "--rejects '%s' '%s' 2>'%s'", JC_PRODUCE_BIN, rejects, input,
-                           errfile);
+    int rc = jc_test_shell("'%s' --config '%s' --signing-keys '%s' --bootstrap 127.0.0.1:1 "
+                           "-X message.timeout.ms=3000 --rejects '%s' '%s' 2>'%s'",
+                           JC_PRODUCE_BIN, jc_test_env("JICENG_PRODUCE_CONFIG"),
+                           jc_test_keyring(), rejects, input, errfile);
     check_summary(errfile, "read 4, sent 4, delivered 0, rejected 0, undelivered 4");
     assert_int_equal(rc, 1);
     const struct reject_want want[] = {{1, "JC_ERR_TIMEOUT"}, {2, "JC_ERR_TIMEOUT"},

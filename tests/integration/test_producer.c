@@ -79,14 +79,14 @@ static rd_kafka_message_t *fetch(rd_kafka_t *rk, const char *topic, int32_t part
     return NULL;
 }
 
+/* A consumer as the administrator: the load generator, a county principal, may not read. */
 static rd_kafka_t *plain_consumer(void)
 {
     char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *set[][2] = {{"bootstrap.servers", jc_test_env("JICENG_KAFKA_BOOTSTRAP")},
-                            {"group.id", "jiceng-test-producer"},
+    rd_kafka_conf_t *conf = jc_test_rdkafka_conf("admin");
+    const char *set[][2] = {{"group.id", "jiceng-test-producer"},
                             {"enable.auto.commit", "false"}};
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 2; i++)
         assert_int_equal(rd_kafka_conf_set(conf, set[i][0], set[i][1], errstr, sizeof errstr),
                          RD_KAFKA_CONF_OK);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
@@ -120,8 +120,8 @@ static void four_types_read_back_byte_exact(void **state)
     char prefix[64];
     jc_test_topic_prefix(prefix, sizeof prefix);
     jc_test_topics_create(prefix, PARTITIONS);
-    const char *props[5];
-    jc_test_props(props, prefix);
+    const char *props[JC_TEST_PROPS_MAX];
+    jc_test_props(props, "loadgen", prefix);
     jc_error_t err;
     int reports = 0;
     jc_producer_t *p = jc_producer_new(props, on_delivery, &reports, &err);
@@ -174,10 +174,9 @@ static void full_queue_waits_for_room(void **state)
     char prefix[64];
     jc_test_topic_prefix(prefix, sizeof prefix);
     jc_test_topics_create(prefix, PARTITIONS);
-    const char *base[5];
-    jc_test_props(base, prefix);
-    const char *props[] = {base[0], base[1], base[2], base[3],
-                           "queue.buffering.max.messages", "4", NULL};
+    const char *props[JC_TEST_PROPS_MAX];
+    jc_test_props(props, "loadgen", prefix);
+    jc_test_props_add(props, "queue.buffering.max.messages", "4");
     jc_error_t err;
     int reports = 0;
     jc_producer_t *p = jc_producer_new(props, on_delivery, &reports, &err);
@@ -204,8 +203,8 @@ static void full_queue_waits_for_room(void **state)
 static void invalid_event_is_refused_without_a_report(void **state)
 {
     (void)state;
-    const char *props[5];
-    jc_test_props(props, "unused.");
+    const char *props[JC_TEST_PROPS_MAX];
+    jc_test_props(props, "loadgen", "unused.");
     jc_error_t err;
     int reports = 0;
     jc_producer_t *p = jc_producer_new(props, on_delivery, &reports, &err);
@@ -228,15 +227,18 @@ static void invalid_event_is_refused_without_a_report(void **state)
 static void unknown_property_is_named(void **state)
 {
     (void)state;
-    const char *props[] = {"bootstrap.servers", "127.0.0.1:1", "lingerr.ms", "5", NULL};
+    const char *keys = jc_test_keyring();
+    const char *props[] = {"bootstrap.servers", "127.0.0.1:1", "lingerr.ms", "5",
+                           "jiceng.signing.keys", keys, NULL};
     jc_error_t err;
     assert_null(jc_producer_new(props, NULL, NULL, &err));
     assert_int_equal(err.code, JC_ERR_INVALID_ARG);
     assert_non_null(strstr(err.message, "lingerr.ms"));
-    const char *props2[] = {"bootstrap.servers", "127.0.0.1:1", "jiceng.topic.prefx", "x", NULL};
+    const char *props2[] = {"bootstrap.servers", "127.0.0.1:1", "jiceng.topic.prefx", "x",
+                            "jiceng.signing.keys", keys, NULL};
     assert_null(jc_producer_new(props2, NULL, NULL, &err));
     assert_non_null(strstr(err.message, "jiceng.topic.prefx"));
-    const char *none[] = {"linger.ms", "5", NULL};
+    const char *none[] = {"linger.ms", "5", "jiceng.signing.keys", keys, NULL};
     assert_null(jc_producer_new(none, NULL, NULL, &err));
     assert_non_null(strstr(err.message, "bootstrap.servers"));
 }
@@ -245,7 +247,8 @@ static void unknown_property_is_named(void **state)
 static void pending_events_are_reported_undelivered_on_free(void **state)
 {
     (void)state;
-    const char *props[] = {"bootstrap.servers", "127.0.0.1:1", "log_level", "0", NULL};
+    const char *props[] = {"bootstrap.servers", "127.0.0.1:1", "log_level", "0",
+                           "jiceng.signing.keys", jc_test_keyring(), NULL};
     jc_error_t err;
     int reports = 0;
     jc_producer_t *p = jc_producer_new(props, on_delivery, &reports, &err);

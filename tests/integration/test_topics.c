@@ -14,9 +14,9 @@
 
 #include "jiceng/event.h"
 
-static jc_admin_t *admin_for(const char *prefix, const char *props[5])
+static jc_admin_t *admin_for(const char *prefix, const char *props[JC_TEST_PROPS_MAX])
 {
-    jc_test_props(props, prefix);
+    jc_test_props(props, "admin", prefix);
     jc_error_t err;
     jc_admin_t *a = jc_admin_new(props, 30000, &err);
     if (a == NULL)
@@ -28,7 +28,7 @@ static void create_is_idempotent_and_never_alters(void **state)
 {
     (void)state;
     char prefix[64];
-    const char *props[5];
+    const char *props[JC_TEST_PROPS_MAX];
     jc_test_topic_prefix(prefix, sizeof prefix);
     jc_test_topics_track(prefix);
     jc_admin_t *a = admin_for(prefix, props);
@@ -96,8 +96,8 @@ static void program_creates_lists_and_refuses_other_counts(void **state)
     jc_test_topic_prefix(prefix, sizeof prefix);
     jc_test_topics_track(prefix);
     snprintf(out, sizeof out, "/tmp/jc_topics_%ld.out", (long)getpid());
-    snprintf(cmd, sizeof cmd, "'%s' --bootstrap '%s' --topic-prefix '%s'", JC_TOPICS_BIN,
-             jc_test_env("JICENG_KAFKA_BOOTSTRAP"), prefix);
+    snprintf(cmd, sizeof cmd, "'%s' --config '%s' --topic-prefix '%s'", JC_TOPICS_BIN,
+             jc_test_env("JICENG_ADMIN_CONFIG"), prefix);
 
     assert_int_equal(jc_test_shell("%s create --partitions 2 >'%s' 2>&1", cmd, out), 0);
     char *text = jc_test_slurp(out);

@@ -10,6 +10,7 @@ The signed bytes are b"jiceng-sig-v1", then the topic, key and value each as a 4
 big-endian length and the bytes; a null key or value (None) is the length 0xFFFFFFFF alone.
 The MAC is HMAC-SHA256 under the county system's 32-byte secret.
 """
+import collections
 import hashlib
 import hmac
 import os
@@ -18,8 +19,8 @@ import stat
 import struct
 
 TAG = b"jiceng-sig-v1"
-HEADER_KEY_ID = "jiceng-key-id"
-HEADER_SIG = "jiceng-sig"
+HEADER_KEY_ID = "jiceng.key-id"
+HEADER_SIG = "jiceng.sig"
 SIG_PREFIX = "v1:"
 NULL_LEN = 0xFFFFFFFF
 SECRET_BYTES = 32
@@ -43,7 +44,7 @@ def signed_bytes(topic, key, value):
 
 
 def signature(secret, topic, key, value):
-    """The jiceng-sig header's value: "v1:" and 64 lowercase hex digits."""
+    """The jiceng.sig header's value: "v1:" and 64 lowercase hex digits."""
     if len(secret) != SECRET_BYTES:
         raise ValueError("a jiceng signing secret is 32 bytes")
     mac = hmac.new(bytes(secret), signed_bytes(topic, key, value), hashlib.sha256)
@@ -60,10 +61,14 @@ def headers(secret, key_id, topic, key, value):
     ]
 
 
-def read_key_file(path):
-    """(key_id, secret) from a jiceng key file (key_id=... and secret=<64 hex> lines).
+KeyFile = collections.namedtuple("KeyFile", "key_id county secret")
 
-    Like libjiceng, it refuses a file that group or others may read."""
+
+def read_key(path):
+    """A jiceng key file (key_id=, county= and secret=<64 hex> lines) as a KeyFile.
+
+    Like libjiceng, it refuses a file that group or others may read, and one that lacks an
+    entry, repeats one or has any other."""
     mode = stat.S_IMODE(os.stat(path).st_mode)
     if mode & 0o077:
         raise PermissionError(f"permissions {mode:04o} for '{path}' are too open")
@@ -73,5 +78,20 @@ def read_key_file(path):
             line = line.strip()
             if line and not line.startswith("#"):
                 name, _, val = line.partition("=")
-                entries[name.strip()] = val.strip()
-    return entries["key_id"], bytes.fromhex(entries["secret"])
+                name = name.strip()
+                if name not in ("key_id", "county", "secret") or name in entries:
+                    raise ValueError(f"{path}: unexpected or repeated entry '{name}'")
+                entries[name] = val.strip()
+    if len(entries) != 3 or not KEY_ID.match(entries["key_id"]) \
+            or not re.fullmatch(r"[0-9]{6}", entries["county"]):
+        raise ValueError(f"{path}: a key file needs key_id=, county= (six digits) and secret=")
+    secret = bytes.fromhex(entries["secret"])
+    if len(secret) != SECRET_BYTES:
+        raise ValueError(f"{path}: the secret is not 32 bytes")
+    return KeyFile(entries["key_id"], int(entries["county"]), secret)
+
+
+def read_key_file(path):
+    """(key_id, secret) from a jiceng key file (see read_key)."""
+    key = read_key(path)
+    return key.key_id, key.secret

@@ -24,8 +24,8 @@ def doc_example():
     """docs/signing.md's example (also a vector in tests/unit/test_sign.c)."""
     secret = bytes(range(32))
     got = jiceng_sign.headers(secret, "520102-2026a", "jiceng.visits", b"520102", b"hello")
-    want = [("jiceng-key-id", b"520102-2026a"),
-            ("jiceng-sig", b"v1:16840b0715c8fc0ab87dd4e96f18a24cc2d58d52f2c29fd2240ee369ee4c8af9")]
+    want = [("jiceng.key-id", b"520102-2026a"),
+            ("jiceng.sig", b"v1:16840b0715c8fc0ab87dd4e96f18a24cc2d58d52f2c29fd2240ee369ee4c8af9")]
     assert got == want, got
 
 
@@ -54,7 +54,7 @@ def make_cases(rng):
         topic = "".join(rng.choice(TOPIC_CHARS) for _ in range(rng.randint(0, 60)))
         key, value = maybe_bytes(rng, 64), maybe_bytes(rng, 3000)
         hdrs = dict(jiceng_sign.headers(secret, key_id, topic, key, value))
-        sig, sent_id, expect = hdrs["jiceng-sig"].decode(), key_id, "ok"
+        sig, sent_id, expect = hdrs["jiceng.sig"].decode(), key_id, "ok"
         kind = rng.random()
         if kind < 0.08:  # one hex digit changed
             pos = rng.randrange(3, len(sig))

@@ -1,7 +1,9 @@
 /*
- * kafkatest.c: scratch topics, watermarks and program runs for producer-side integration tests
- * (see kafkatest.h). Topics are made and removed with libjiceng's own admin API; watermarks
- * come from a plain librdkafka consumer handle.
+ * kafkatest.c: scratch topics, client properties, the load generator's keys, watermarks and
+ * program runs for producer-side integration tests (see kafkatest.h). Topics are made and
+ * removed with libjiceng's own admin API as the administrator; their ACLs come from the stack
+ * script; watermarks come from a plain librdkafka consumer handle. An identity's properties are
+ * read once from its NAME.conf and kept for the life of the process.
  */
 #include "kafkatest.h"
 
@@ -14,19 +16,134 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jiceng/envfile.h"
+
 void jc_test_topic_prefix(char *buf, size_t len)
 {
     static int counter;
     snprintf(buf, len, "jt%ld-%lld-%d.", (long)getpid(), (long long)time(NULL), ++counter);
 }
 
-void jc_test_props(const char *props[5], const char *prefix)
+/* ---- identities ---- */
+
+#define MAX_IDENTITIES 8
+#define MAX_ENTRIES 12
+
+struct identity {
+    char name[32];
+    int n;                      /* entries */
+    char *kv[2 * MAX_ENTRIES];  /* librdkafka name, value */
+};
+
+static struct identity identities[MAX_IDENTITIES];
+
+static jc_status_t on_conf_entry(const char *key, const char *value, int line, void *ud,
+                                 jc_error_t *err)
 {
-    props[0] = "bootstrap.servers";
-    props[1] = jc_test_env("JICENG_KAFKA_BOOTSTRAP");
-    props[2] = "jiceng.topic.prefix";
-    props[3] = prefix;
-    props[4] = NULL;
+    (void)line;
+    (void)err;
+    struct identity *id = ud;
+    if (strncmp(key, "kafka.", 6) != 0)
+        return JC_OK;
+    if (id->n == MAX_ENTRIES)
+        fail_msg("more than %d kafka.* entries in %s.conf", MAX_ENTRIES, id->name);
+    id->kv[2 * id->n] = strdup(key + 6);
+    id->kv[2 * id->n + 1] = strdup(value);
+    assert_non_null(id->kv[2 * id->n]);
+    assert_non_null(id->kv[2 * id->n + 1]);
+    id->n++;
+    return JC_OK;
+}
+
+/* The identity's entries, read from $JICENG_CLIENTS/NAME.conf the first time. */
+static const struct identity *identity(const char *name)
+{
+    int i = 0;
+    for (; i < MAX_IDENTITIES && identities[i].name[0] != '\0'; i++)
+        if (strcmp(identities[i].name, name) == 0)
+            return &identities[i];
+    if (i == MAX_IDENTITIES)
+        fail_msg("more than %d identities", MAX_IDENTITIES);
+    struct identity *id = &identities[i];
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.conf", jc_test_env("JICENG_CLIENTS"), name);
+    jc_error_t err;
+    if (jc_envfile_parse(path, on_conf_entry, id, &err) != JC_OK)
+        fail_msg("the stack's identity %s: %s", name, err.message);
+    if (id->n == 0)
+        fail_msg("%s has no kafka.* entries", path);
+    snprintf(id->name, sizeof id->name, "%s", name);
+    return id;
+}
+
+void jc_test_props_add(const char *props[JC_TEST_PROPS_MAX], const char *name, const char *value)
+{
+    int n = 0;
+    while (props[n] != NULL)
+        n += 2;
+    if (n + 2 >= JC_TEST_PROPS_MAX)
+        fail_msg("more than %d test properties", JC_TEST_PROPS_MAX / 2 - 1);
+    props[n] = name;
+    props[n + 1] = value;
+    props[n + 2] = NULL;
+}
+
+void jc_test_props(const char *props[JC_TEST_PROPS_MAX], const char *identity_name,
+                   const char *prefix)
+{
+    const struct identity *id = identity(identity_name);
+    props[0] = NULL;
+    for (int i = 0; i < id->n; i++)
+        jc_test_props_add(props, id->kv[2 * i], id->kv[2 * i + 1]);
+    if (prefix != NULL)
+        jc_test_props_add(props, "jiceng.topic.prefix", prefix);
+    if (strcmp(identity_name, "loadgen") == 0)
+        jc_test_props_add(props, "jiceng.signing.keys", jc_test_keyring());
+}
+
+rd_kafka_conf_t *jc_test_rdkafka_conf(const char *identity_name)
+{
+    const struct identity *id = identity(identity_name);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char errstr[512];
+    for (int i = 0; i < id->n; i++)
+        if (rd_kafka_conf_set(conf, id->kv[2 * i], id->kv[2 * i + 1], errstr, sizeof errstr) !=
+            RD_KAFKA_CONF_OK)
+            fail_msg("%s.conf: %s", identity_name, errstr);
+    return conf;
+}
+
+/* ---- the load generator's signing keys ---- */
+
+/* The first line a command prints, into buf; fails the test if it fails or prints nothing. */
+static void command_line(const char *cmd, char *buf, size_t len)
+{
+    FILE *p = popen(cmd, "r");
+    if (p == NULL)
+        fail_msg("cannot run %s", cmd);
+    int got = fgets(buf, (int)len, p) != NULL;
+    int status = pclose(p);
+    if (!got || status != 0)
+        fail_msg("%s failed (status %d)", cmd, status);
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
+const char *jc_test_keyring(void)
+{
+    static char ring[1024];
+    if (ring[0] == '\0')
+        command_line("'" JC_TEST_SOURCE_DIR "/tests/support/signing-keys' keyring", ring,
+                     sizeof ring);
+    return ring;
+}
+
+/* ---- scratch topics ---- */
+
+/* stack grant-prefix or revoke-prefix PREFIX; its exit status */
+static int stack_prefix(const char *command, const char *prefix)
+{
+    return jc_test_shell("'" JC_TEST_SOURCE_DIR "/deploy/local/stack' %s '%s' >/dev/null 2>&1",
+                         command, prefix);
 }
 
 #define MAX_TRACKED 32
@@ -66,8 +183,10 @@ int jc_test_topics_cleanup(void **state)
 void jc_test_topics_create(const char *prefix, int partitions)
 {
     jc_test_topics_track(prefix);
-    const char *props[5];
-    jc_test_props(props, prefix);
+    if (stack_prefix("grant-prefix", prefix) != 0)
+        fail_msg("stack grant-prefix %s failed", prefix);
+    const char *props[JC_TEST_PROPS_MAX];
+    jc_test_props(props, "admin", prefix);
     jc_error_t err;
     jc_admin_t *a = jc_admin_new(props, 30000, &err);
     if (a == NULL)
@@ -82,22 +201,21 @@ void jc_test_topics_create(const char *prefix, int partitions)
 void jc_test_topics_delete(const char *prefix)
 {
     untrack(prefix);
-    const char *props[5];
-    jc_test_props(props, prefix);
+    const char *props[JC_TEST_PROPS_MAX];
+    jc_test_props(props, "admin", prefix);
     jc_error_t err;
     jc_admin_t *a = jc_admin_new(props, 30000, &err);
     if (a == NULL || jc_admin_delete_topics(a, &err) != JC_OK)
         fprintf(stderr, "note: could not delete topics under %s: %s\n", prefix, err.message);
     jc_admin_free(a);
+    if (stack_prefix("revoke-prefix", prefix) != 0)
+        fprintf(stderr, "note: could not revoke the ACLs on %s*\n", prefix);
 }
 
 int64_t jc_test_topic_messages(const char *topic)
 {
     char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", jc_test_env("JICENG_KAFKA_BOOTSTRAP"),
-                          errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-        fail_msg("%s", errstr);
+    rd_kafka_conf_t *conf = jc_test_rdkafka_conf("admin");
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     assert_non_null(rk);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);

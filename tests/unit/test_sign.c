@@ -101,7 +101,7 @@ static void fixed_vectors_match_openssl(void **state)
         /* the signer (a reused MAC context) gives the same, as a header value */
         jc_signer_t *s;
         char sig[JC_SIGN_SIG_LEN + 1], want[JC_SIGN_SIG_LEN + 1];
-        assert_int_equal(jc_signer_new("k1", vector_secret(v), &s, &err), JC_OK);
+        assert_int_equal(jc_signer_new("k1", 520102, vector_secret(v), &s, &err), JC_OK);
         for (int round = 0; round < 2; round++) {
             assert_int_equal(jc_signer_sign(s, v->topic, v->key, v->key_len, vector_value(v),
                                             v->value_len, sig, &err), JC_OK);
@@ -221,7 +221,7 @@ static int setup(void **state)
         return -1;
     for (size_t i = 0; i < 4; i++)
         if (jc_keyring_put(f->ring, &keys[i], &err) != JC_OK ||
-            jc_signer_new(keys[i].key_id, keys[i].secret, signers[i], &err) != JC_OK)
+            jc_signer_new(keys[i].key_id, keys[i].county_code, keys[i].secret, signers[i], &err) != JC_OK)
             return -1;
     *state = f;
     return 0;
@@ -397,7 +397,7 @@ static void unknown_key(void **state)
     /* a signer whose key the aggregator never got, using an issued key's id */
     jc_signer_t *forger;
     unsigned char guess[32] = {0};
-    assert_int_equal(jc_signer_new("a1", guess, &forger, NULL), JC_OK);
+    assert_int_equal(jc_signer_new("a1", 520102, guess, &forger, NULL), JC_OK);
     make_rec(&r, forger, "jiceng.visits", "520102", "hello", T0 + HOUR);
     expect_verdict(f->ring, &r.r, JC_SIGN_BAD_SIGNATURE);
     jc_signer_free(forger);
@@ -652,14 +652,16 @@ static void key_file_round_trip(void **state)
     char *p = temp_path("county.key");
     jc_error_t err;
     jc_signer_t *s;
-    assert_int_equal(jc_sign_key_file_write(p, "520102-2026a", SECRET_SEQ, &err), JC_OK);
+    assert_int_equal(jc_sign_key_file_write(p, "520102-2026a", 520102, SECRET_SEQ, &err), JC_OK);
     struct stat st;
     assert_int_equal(stat(p, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     /* written once: never over an existing file */
-    assert_int_equal(jc_sign_key_file_write(p, "520102-2026b", SECRET_SEQ, &err), JC_ERR_IO);
+    assert_int_equal(jc_sign_key_file_write(p, "520102-2026b", 520102, SECRET_SEQ, &err),
+                     JC_ERR_IO);
     assert_int_equal(jc_signer_load(p, &s, &err), JC_OK);
     assert_string_equal(jc_signer_key_id(s), "520102-2026a");
+    assert_int_equal(jc_signer_county(s), 520102);
     char sig[JC_SIGN_SIG_LEN + 1];
     assert_int_equal(jc_signer_sign(s, "jiceng.visits", "520102", 6, "hello", 5, sig, &err),
                      JC_OK);
@@ -684,13 +686,18 @@ static void key_file_errors_never_show_the_secret(void **state)
         const char *body;
         const char *expect;
     } cases[] = {
-        {"key_id=k1\n", "needs key_id= and secret="},
-        {"secret=%s\n", "needs key_id= and secret="},
-        {"key_id=k1\nsecret=%s0\n", "not exactly 64 hex digits"},
-        {"key_id=k1\nsecret=%.63sg\n", "not exactly 64 hex digits"},
-        {"key_id=k1\nkey_id=k2\nsecret=%s\n", "key_id given twice"},
-        {"key_id=k 1\nsecret=%s\n", "is not 1..64"},
-        {"key_id=k1\nsecret=%s\ncounty=520102\n", "unknown entry 'county'"},
+        {"key_id=k1\ncounty=520102\n", "needs key_id=, county= and secret="},
+        {"secret=%s\ncounty=520102\n", "needs key_id=, county= and secret="},
+        {"key_id=k1\nsecret=%s\n", "needs key_id=, county= and secret="},
+        {"key_id=k1\ncounty=520102\nsecret=%s0\n", "not exactly 64 hex digits"},
+        {"key_id=k1\ncounty=520102\nsecret=%.63sg\n", "not exactly 64 hex digits"},
+        {"key_id=k1\nkey_id=k2\ncounty=520102\nsecret=%s\n", "key_id given twice"},
+        {"key_id=k1\ncounty=520102\ncounty=520103\nsecret=%s\n", "county given twice"},
+        {"key_id=k 1\ncounty=520102\nsecret=%s\n", "is not 1..64"},
+        {"key_id=k1\ncounty=520100\nsecret=%s\n", "county '520100' is not a county"},
+        {"key_id=k1\ncounty=52010\nsecret=%s\n", "county '52010' is not a county"},
+        {"key_id=k1\ncounty=+52010\nsecret=%s\n", "county '+52010' is not a county"},
+        {"key_id=k1\ncounty=520102\nsecret=%s\nowner=x\n", "unknown entry 'owner'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *p = temp_path("bad.key");
@@ -707,6 +714,124 @@ static void key_file_errors_never_show_the_secret(void **state)
         *strrchr(p, '/') = '\0';
         rmdir(p);
     }
+}
+
+/* A key file with an old county code signs for the current one; the writer writes that. */
+static void key_files_name_the_current_county(void **state)
+{
+    (void)state;
+    char *p = temp_path("old.key");
+    jc_error_t err;
+    jc_signer_t *s;
+    write_text(p, "key_id=old-1\ncounty=522423\n"
+               "secret=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", 0600);
+    assert_int_equal(jc_signer_load(p, &s, &err), JC_OK);
+    assert_int_equal(jc_signer_county(s), 520581);
+    jc_signer_free(s);
+    unlink(p);
+    assert_int_equal(jc_sign_key_file_write(p, "old-2", 522423, SECRET_SEQ, &err), JC_OK);
+    char text[512] = {0};
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    assert_true(fread(text, 1, sizeof text - 1, f) > 0);
+    fclose(f);
+    assert_non_null(strstr(text, "\ncounty=520581\n"));
+    unlink(p);
+    assert_int_equal(jc_sign_key_file_write(p, "bad", 520100, SECRET_SEQ, &err),
+                     JC_ERR_INVALID_ARG);
+    assert_int_equal(access(p, F_OK), -1); /* nothing written */
+    *strrchr(p, '/') = '\0';
+    rmdir(p);
+}
+
+/* Write DIR/NAME as a key file for county with secret byte fill. */
+static void put_key(const char *dir, const char *name, const char *key_id, int32_t county,
+                    unsigned char fill)
+{
+    char path[512];
+    unsigned char secret[32];
+    memset(secret, fill, sizeof secret);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_int_equal(jc_sign_key_file_write(path, key_id, county, secret, NULL), JC_OK);
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A producer's signers: one file, or a directory of *.key files, one per county. */
+static void signers_from_a_file_or_a_directory(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/jc_signers_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    jc_error_t err;
+    jc_signers_t *set;
+    put_key(dir, "520102.key", "520102-1", 520102, 0x11);
+    put_key(dir, "520103.key", "520103-1", 520103, 0x22);
+    put_key(dir, "old.key", "old-1", 522423, 0x33); /* an old code: 520581 */
+    char other[600];
+    snprintf(other, sizeof other, "%s/README", dir); /* not *.key: ignored */
+    write_text(other, "not a key\n", 0644);
+    assert_int_equal(jc_signers_load(dir, &set, &err), JC_OK);
+    assert_int_equal(jc_signers_count(set), 3);
+    assert_string_equal(jc_signer_key_id(jc_signers_find(set, 520102)), "520102-1");
+    assert_string_equal(jc_signer_key_id(jc_signers_find(set, 520103)), "520103-1");
+    assert_string_equal(jc_signer_key_id(jc_signers_find(set, 520581)), "old-1");
+    assert_null(jc_signers_find(set, 520522)); /* found by the current code only */
+    assert_null(jc_signers_find(set, 520111));
+    assert_int_equal(jc_signer_county(jc_signers_at(set, 0)), 520102);
+    assert_int_equal(jc_signer_county(jc_signers_at(set, 2)), 520581);
+    assert_null(jc_signers_at(set, 3));
+    /* a signer from the set signs like one made from the same secret */
+    unsigned char secret[32];
+    memset(secret, 0x22, sizeof secret);
+    unsigned char mac[32];
+    char want[JC_SIGN_SIG_LEN + 1], got[JC_SIGN_SIG_LEN + 1];
+    assert_int_equal(jc_sign_compute(secret, 32, "jiceng.visits", "520103", 6, "v", 1, mac,
+                                     NULL), JC_OK);
+    jc_sign_format(mac, want);
+    assert_int_equal(jc_signer_sign(jc_signers_find(set, 520103), "jiceng.visits", "520103", 6,
+                                    "v", 1, got, NULL), JC_OK);
+    assert_string_equal(got, want);
+    jc_signers_free(set);
+
+    /* one file */
+    char one[600];
+    snprintf(one, sizeof one, "%s/520103.key", dir);
+    assert_int_equal(jc_signers_load(one, &set, &err), JC_OK);
+    assert_int_equal(jc_signers_count(set), 1);
+    assert_null(jc_signers_find(set, 520102));
+    assert_non_null(jc_signers_find(set, 520103));
+    jc_signers_free(set);
+
+    /* two keys for one county: refused, naming both */
+    put_key(dir, "zz.key", "520102-2", 520102, 0x44);
+    assert_int_equal(jc_signers_load(dir, &set, &err), JC_ERR_INVALID_ARG);
+    assert_null(set);
+    assert_non_null(strstr(err.message, "second signing key for county 520102"));
+    assert_non_null(strstr(err.message, "520102-1"));
+    assert_non_null(strstr(err.message, "520102-2"));
+    snprintf(other, sizeof other, "%s/zz.key", dir);
+    unlink(other);
+
+    /* a key file others may read: refused, as on its own */
+    snprintf(other, sizeof other, "%s/520103.key", dir);
+    assert_int_equal(chmod(other, 0644), 0);
+    assert_int_equal(jc_signers_load(dir, &set, &err), JC_ERR_INSECURE_FILE);
+    assert_non_null(strstr(err.message, "520103.key"));
+    remove_dir(dir);
+
+    /* an empty directory, a missing path */
+    assert_non_null(mkdtemp(strcpy(dir, "/tmp/jc_signers_XXXXXX")));
+    assert_int_equal(jc_signers_load(dir, &set, &err), JC_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "no signing key files"));
+    remove_dir(dir);
+    assert_int_equal(jc_signers_load(dir, &set, &err), JC_ERR_IO);
+    assert_int_equal(jc_signers_load("", &set, &err), JC_ERR_INVALID_ARG);
 }
 
 static void secrets_from_hex_and_random(void **state)
@@ -734,8 +859,11 @@ static void bad_arguments(void **state)
     assert_int_equal(jc_sign_compute(SECRET_SEQ, 0, "t", "k", 1, "v", 1, mac, &err),
                      JC_ERR_INVALID_ARG);
     jc_signer_t *s;
-    assert_int_equal(jc_signer_new("", SECRET_SEQ, &s, &err), JC_ERR_INVALID_ARG);
-    assert_int_equal(jc_signer_new("a/b", SECRET_SEQ, &s, &err), JC_ERR_INVALID_ARG);
+    assert_int_equal(jc_signer_new("", 520102, SECRET_SEQ, &s, &err), JC_ERR_INVALID_ARG);
+    assert_int_equal(jc_signer_new("a/b", 520102, SECRET_SEQ, &s, &err), JC_ERR_INVALID_ARG);
+    /* a signer signs for a county: a prefecture code or a non-code is refused */
+    assert_int_equal(jc_signer_new("k1", 520100, SECRET_SEQ, &s, &err), JC_ERR_INVALID_ARG);
+    assert_int_equal(jc_signer_new("k1", 0, SECRET_SEQ, &s, &err), JC_ERR_INVALID_ARG);
     assert_string_equal(jc_sign_verdict_name(JC_SIGN_KEY_CLOSED), "key-closed");
     assert_string_equal(jc_sign_verdict_name(JC_SIGN_VERDICT_COUNT_), "unknown");
     assert_string_equal(jc_status_name(JC_ERR_UNAUTHORIZED), "JC_ERR_UNAUTHORIZED");
@@ -766,6 +894,8 @@ int main(void)
         cmocka_unit_test(secret_file_permissions),
         cmocka_unit_test(key_file_round_trip),
         cmocka_unit_test(key_file_errors_never_show_the_secret),
+        cmocka_unit_test(key_files_name_the_current_county),
+        cmocka_unit_test(signers_from_a_file_or_a_directory),
         cmocka_unit_test(secrets_from_hex_and_random),
         cmocka_unit_test(bad_arguments),
     };

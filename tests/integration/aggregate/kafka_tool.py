@@ -1,20 +1,32 @@
-"""kafka_tool.py: what the aggregation tests do with a third-party Kafka client
-(confluent-kafka) and Avro implementation (fastavro), from the stack's venv.
+"""kafka_tool.py: what the aggregation and security tests do with a third-party Kafka client
+(confluent-kafka), Avro implementation (fastavro) and record signer (tests/interop/
+jiceng_sign.py), from the stack's venv.
+
+Every client connects as one of the local stack's identities, $JICENG_CLIENTS/NAME.json (TLS
+with a client certificate; deploy/local/stack, "The contract"): the administrator for topics
+and for reading the dead-letter topic (no other principal may read it), the load generator (a
+county principal, which may only write the event topics) for publishing.
 
   kafka_tool.py delete-prefix PREFIX
       delete every topic whose name starts with PREFIX
-  kafka_tool.py poison PREFIX SCHEMA_DIR EVENTS_NDJSON REJECTS_CSV OUT_CSV
+  kafka_tool.py poison PREFIX SCHEMA_DIR EVENTS_NDJSON REJECTS_CSV KEYRING OUT_CSV
       publish each malformed line of a jiceng-gen workload straight to Kafka, bypassing our
       producer's validation, as a careless third-party producer would: a line that fits the
-      Avro schema is encoded with fastavro (so our consumer's validation must catch it);
-      anything else goes as its raw text (not Avro at all). Also publishes a conflicting
-      duplicate (an existing event_id with other content) and a message with an unknown
-      schema id. Writes OUT_CSV: topic,partition,offset,expected_status for the messages
-      the consumer must reject.
+      Avro schema is encoded with fastavro, keyed by its county and signed with that county's
+      key from KEYRING (the load generator's key files), so that the consumer's validation
+      must catch it; anything else goes as its raw text (not Avro at all). Also publishes a
+      conflicting duplicate (an existing event_id with other content) and a message with an
+      unknown schema id. Writes OUT_CSV: topic,partition,offset,expected_status for the
+      messages the consumer must reject. The expected status follows the order of checks
+      (docs/signing.md): a line whose county code is no county's fails the county check of
+      the signature before validation, so it is JC_ERR_UNAUTHORIZED whatever key signs it.
   kafka_tool.py dead-letters PREFIX
       print every dead-letter message as topic,partition,offset,status from its headers
+
+The functions are also used by tests/integration/security/county_producer.py.
 """
 import csv
+import glob
 import io
 import json
 import os
@@ -26,17 +38,61 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from fastavro import parse_schema, schemaless_writer
 
-BOOT = os.environ["JICENG_KAFKA_BOOTSTRAP"]
+SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
+import jiceng_sign  # noqa: E402  (tests/interop: the standard-library signer)
+
 TOPIC = {"visit": "jiceng.visits", "petition": "jiceng.petitions",
          "disaster_response": "jiceng.disaster-responses", "training_completion": "jiceng.trainings"}
+UNAUTHORIZED = "JC_ERR_UNAUTHORIZED"
+
+
+def client_conf(name, **extra):
+    """The confluent-kafka configuration of the stack's identity name (admin, loadgen, ...)."""
+    with open(os.path.join(os.environ["JICENG_CLIENTS"], name + ".json")) as f:
+        conf = json.load(f)
+    conf.update(extra)
+    return conf
 
 
 def delete_prefix(prefix):
-    admin = AdminClient({"bootstrap.servers": BOOT})
+    admin = AdminClient(client_conf("admin"))
     names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
     if names:
         for f in admin.delete_topics(names, operation_timeout=30).values():
             f.result()
+
+
+class Counties:
+    """The reference counties and code changes: an old code mapped to the current one."""
+
+    def __init__(self):
+        ref = os.path.join(SRC, "schemas", "reference")
+        with open(os.path.join(ref, "guizhou_counties.csv"), encoding="utf-8") as f:
+            self.current = {int(r["code"]) for r in csv.DictReader(f)}
+        with open(os.path.join(ref, "guizhou_code_changes.csv"), encoding="utf-8") as f:
+            # (a row without an old code records a county that was created, not renamed)
+            self.changes = {int(r["old_code"]): int(r["new_code"])
+                            for r in csv.DictReader(f) if r["old_code"]}
+
+    def resolve(self, code):
+        """The current county code of code, or None if it maps to no county."""
+        seen = set()
+        while isinstance(code, int) and code not in self.current and code in self.changes \
+                and code not in seen:
+            seen.add(code)
+            code = self.changes[code]
+        return code if code in self.current else None
+
+
+def load_keyring(path):
+    """{county: KeyFile} from a directory of key files (*.key), or from one key file."""
+    files = sorted(glob.glob(os.path.join(path, "*.key"))) if os.path.isdir(path) else [path]
+    keys = {}
+    for f in files:
+        k = jiceng_sign.read_key(f)
+        keys[k.county] = k
+    return keys
 
 
 def load_schemas(schema_dir):
@@ -69,24 +125,42 @@ def avro_message(obj, schemas):
 
 
 class Sender:
-    def __init__(self):
-        self.p = Producer({"bootstrap.servers": BOOT, "partitioner": "murmur2_random",
-                           "enable.idempotence": True})
+    """A confluent-kafka producer as identity (a county principal by default) that records, for
+    each delivered message, (topic, partition, offset, expected status)."""
+
+    def __init__(self, identity="loadgen"):
+        self.p = Producer(client_conf(identity, **{"partitioner": "murmur2_random",
+                                                   "enable.idempotence": True}))
         self.delivered = []
 
-    def send(self, topic, key, value, status):
+    def send(self, topic, key, value, status, headers=None):
         def done(err, msg):
             if err is not None:
                 raise SystemExit(f"delivery failed: {err}")
             self.delivered.append((msg.topic(), msg.partition(), msg.offset(), status))
-        self.p.produce(topic, value=value, key=key, on_delivery=done)
+        self.p.produce(topic, value=value, key=key, headers=headers or [], on_delivery=done)
+
+    def send_signed(self, signing_key, topic, key, value, status):
+        """Send with the two signature headers of signing_key (a jiceng_sign.KeyFile)."""
+        hdrs = jiceng_sign.headers(signing_key.secret, signing_key.key_id, topic, key, value)
+        self.send(topic, key, value, status, hdrs)
 
     def flush(self):
-        self.p.flush(30)
+        if self.p.flush(30) != 0:
+            raise SystemExit("messages still undelivered after 30 s")
+
+    def write_csv(self, out):
+        with open(out, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["topic", "partition", "kafka_offset", "status"])
+            for row in sorted(self.delivered):
+                w.writerow(row)
 
 
-def poison(prefix, schema_dir, events, rejects, out):
+def poison(prefix, schema_dir, events, rejects, keyring, out):
     schemas = load_schemas(schema_dir)
+    counties = Counties()
+    keys = load_keyring(keyring)
     with open(events, encoding="utf-8") as f:
         lines = f.read().split("\n")
     s = Sender()
@@ -95,18 +169,21 @@ def poison(prefix, schema_dir, events, rejects, out):
         bad = {int(r["line"]): r["reason"] for r in csv.DictReader(f)}
     for no, reason in sorted(bad.items()):
         text = lines[no - 1]
-        value, topic, status = None, prefix + "jiceng.visits", "JC_ERR_BAD_MAGIC"
+        value, topic, status, county = None, prefix + "jiceng.visits", "JC_ERR_BAD_MAGIC", 520102
         try:
             obj = json.loads(text)
             if obj.get("type") in TOPIC:
                 topic = prefix + TOPIC[obj["type"]]
                 value = avro_message(obj, schemas)
-                status = reason
+                county = counties.resolve(obj.get("county_code"))
+                # no key can sign for a code that maps to no county: the county check refuses it
+                status = reason if county is not None else UNAUTHORIZED
+                county = county or 520102
         except Exception:
             value = None
         if value is None:
-            value, status = text.encode("utf-8"), "JC_ERR_BAD_MAGIC"
-        s.send(topic, b"520102", value, status)
+            value, status, county = text.encode("utf-8"), "JC_ERR_BAD_MAGIC", 520102
+        s.send_signed(keys[county], topic, str(county).encode(), value, status)
     for no, text in enumerate(lines, 1):
         if text and no not in bad:
             first_valid = json.loads(text)
@@ -116,21 +193,21 @@ def poison(prefix, schema_dir, events, rejects, out):
     count_field = {"visit": "people_met", "petition": "people", "disaster_response": "responders",
                    "training_completion": "hours"}[dup["type"]]
     dup[count_field] = dup[count_field] + 1
-    s.send(prefix + TOPIC[dup["type"]], str(dup["county_code"]).encode(), avro_message(dup, schemas),
-           "JC_ERR_CONFLICTING_DUPLICATE")
+    county = counties.resolve(dup["county_code"])
+    s.send_signed(keys[county], prefix + TOPIC[dup["type"]], str(county).encode(),
+                  avro_message(dup, schemas), "JC_ERR_CONFLICTING_DUPLICATE")
     # unknown schema id
-    s.send(prefix + "jiceng.visits", b"520102", b"\x00\x00\x00\x03\xe7" + b"\x02" * 40,
-           "JC_ERR_UNKNOWN_SCHEMA")
+    s.send_signed(keys[520102], prefix + "jiceng.visits", b"520102", b"\x00\x00\x00\x03\xe7" + b"\x02" * 40,
+                  "JC_ERR_UNKNOWN_SCHEMA")
     s.flush()
-    with open(out, "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["topic", "partition", "kafka_offset", "status"])
-        for row in sorted(s.delivered):
-            w.writerow(row)
+    s.write_csv(out)
 
 
 def dead_letters(prefix):
-    c = Consumer({"bootstrap.servers": BOOT, "group.id": "dlq-reader", "enable.auto.commit": False})
+    """The dead-letter topic's messages as (source topic, partition, offset, status) rows. Read
+    as the administrator: no other principal may read the dead-letter topic."""
+    c = Consumer(client_conf("admin", **{"group.id": "jiceng-aggregate-dlq-reader",
+                                         "enable.auto.commit": False}))
     topic = prefix + "jiceng.dead-letter"
     md = c.list_topics(topic, timeout=10).topics[topic]
     parts = [TopicPartition(topic, p, 0) for p in md.partitions]
@@ -148,19 +225,23 @@ def dead_letters(prefix):
         rows.append((h["jiceng.source.topic"], int(h["jiceng.source.partition"]),
                      int(h["jiceng.source.offset"]), h["jiceng.status"]))
     c.close()
+    return rows
+
+
+def print_dead_letters(prefix):
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(["topic", "partition", "kafka_offset", "status"])
-    for r in sorted(rows):
+    for r in sorted(dead_letters(prefix)):
         w.writerow(r)
 
 
 if __name__ == "__main__":
-    cmd = sys.argv[1]
-    if cmd == "delete-prefix":
+    cmd = sys.argv[1] if len(sys.argv) > 1 else ""
+    if cmd == "delete-prefix" and len(sys.argv) == 3:
         delete_prefix(sys.argv[2])
-    elif cmd == "poison":
-        poison(*sys.argv[2:7])
-    elif cmd == "dead-letters":
-        dead_letters(sys.argv[2])
+    elif cmd == "poison" and len(sys.argv) == 8:
+        poison(*sys.argv[2:8])
+    elif cmd == "dead-letters" and len(sys.argv) == 3:
+        print_dead_letters(sys.argv[2])
     else:
         sys.exit(__doc__)

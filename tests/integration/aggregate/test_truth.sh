@@ -11,15 +11,15 @@ it_gen --events 60000 --seed 11
 for round in 1 2; do
     it_produce_workload "$W/produce-$round.log"
 done
-"$PY" "$HERE/kafka_tool.py" poison "$PREFIX" "$JC_SOURCE/schemas/avro" "$W/gen/events.ndjson" \
-    "$W/gen/expected/rejects.csv" "$W/poison.csv"
+it_kafka_tool poison "$PREFIX" "$JC_SOURCE/schemas/avro" "$W/gen/events.ndjson" \
+    "$W/gen/expected/rejects.csv" "$KEYRING" "$W/poison.csv"
 it_aggregate --until-caught-up 2>"$W/aggregate.log" || it_fail "jiceng-aggregate failed: $(tail -3 "$W/aggregate.log")"
 tail -1 "$W/aggregate.log"
 it_expect_truth "$W/gen"
 psql -X -q "$CONNINFO" -c "\\copy (select topic, partition, kafka_offset, status from jiceng.rejects order by 1, 2, 3) to stdout csv header" >"$W/rejects-got.csv"
 diff "$W/poison.csv" "$W/rejects-got.csv" || it_fail "the rejects table is not exactly the poison messages"
 echo "  rejects table: $(($(wc -l <"$W/poison.csv") - 1)) messages, each with its expected status"
-"$PY" "$HERE/kafka_tool.py" dead-letters "$PREFIX" >"$W/dlq.csv"
+it_kafka_tool dead-letters "$PREFIX" >"$W/dlq.csv"
 diff "$W/poison.csv" "$W/dlq.csv" || it_fail "the dead-letter topic is not exactly the poison messages"
 n=$(it_sql "select count(*) from jiceng.rejects where reason = '' or payload is null")
 [[ $n == 0 ]] || it_fail "$n rejects without reason or payload"

@@ -2,17 +2,15 @@
 # test_role.sh: the role jiceng_report reads the report views and nothing else. On a freshly
 # migrated scratch database, as that role: every report view answers; every base table (the
 # aggregates, the reference tables, consumer progress, the dedup ledger, rejects, the
-# migrations' bookkeeping) refuses a select with "permission denied for table"; insert, update,
-# delete and truncate of base tables, and creating a table in the schema, are refused with the
-# permission error; the catalogue grants it SELECT on exactly the report views and no write
-# privilege on any relation (views included: PostgreSQL reports a write to a join view as "not
-# automatically updatable" before it checks privileges, so the catalogue is the proof there).
-# jiceng-report itself runs as the role against the empty database.
+# migrations' bookkeeping, the signing keys) refuses a select with "permission denied for
+# table"; insert, update, delete and truncate of base tables, and creating a table in the
+# schema, are refused with the permission error; the catalogue grants it SELECT on exactly the
+# report views and no write privilege on any relation (views included: PostgreSQL reports a
+# write to a join view as "not automatically updatable" before it checks privileges, so the
+# catalogue is the proof there). jiceng-report itself runs as the role against the empty
+# database.
 source "$(dirname "$0")/../aggregate/lib.sh"
 it_init report-role
-"$JC_BUILD/consumers/jiceng-aggregate" migrate --conninfo "$CONNINFO" >/dev/null \
-    || it_fail "migrations failed"
-[[ -n ${JICENG_REPORT_CONNINFO:-} ]] || it_fail "$ENV_FILE has no JICENG_REPORT_CONNINFO: run deploy/local/stack up"
 VIEWS="report_counties report_disaster_incidents report_disaster_responses_daily
 report_disaster_responses_prefecture_daily report_disaster_responses_province_daily report_freshness
 report_petitions_daily report_petitions_prefecture_daily report_petitions_province_daily
@@ -21,7 +19,7 @@ report_trainings_province_daily report_visit_cadres report_visits_daily report_v
 report_visits_province_daily"
 TABLES="visits_daily visit_cadres petitions_daily disaster_responses_daily disaster_incidents
 trainings_daily training_trainees consumer_progress dedup_ledger rejects counties prefectures
-schema_migrations"
+schema_migrations signing_keys"
 
 as_report() { psql -X -q -v ON_ERROR_STOP=1 -At "$REPORT_CONNINFO" -c "$1" 2>&1; }
 

@@ -27,7 +27,7 @@ check_region() { # check_region NAME REGION FLAGS...
             || it_fail "jiceng-report --format $f $*: $(cat "$W/report.log")"
     done
     "$PY" "$CHECK" truth "$W/gen" "$JC_SOURCE" "$W/$name.json" --month "$MONTH" --region "$region" \
-        --group "it-$$" || it_fail "the $name report differs from the ground truth"
+        --group "$GROUP" || it_fail "the $name report differs from the ground truth"
     "$PY" "$CHECK" csv "$W/$name.json" "$W/$name.csv" || it_fail "the $name CSV differs from its JSON"
     "$PY" "$CHECK" text "$W/$name.text" || it_fail "the $name text report is not aligned"
 }

@@ -58,7 +58,7 @@ mkfifo "$ROOT/watchdog"
 WATCHDOG=$!
 
 # new_state NAME: sets NEW to a fresh state directory, the tests' stack's complete Kafka jars
-# linked in (not in a subshell: cleanup destroys every state in STATES)
+# and its Python venv linked in (not in a subshell: cleanup destroys every state in STATES)
 new_state() {
     local s=$ROOT/$1 d
     mkdir -p "$s/kafka/dist"
@@ -66,6 +66,7 @@ new_state() {
         for d in "$MAIN_STATE"/kafka/dist/*/; do
             [[ -f $d/.complete ]] && ln -s "${d%/}" "$s/kafka/dist/$(basename "$d")"
         done
+        [[ -f $MAIN_STATE/venv/.installed ]] && ln -s "$MAIN_STATE/venv" "$s/venv"
     fi
     STATES+=("$s")
     NEW=$s
@@ -90,6 +91,8 @@ import socket, sys, time
 socks = []
 for p in sys.argv[1:]:
     s = socket.socket()
+    # as the servers do: a port the stopped stack left in TIME_WAIT may be bound again
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", int(p)))
     s.listen(5)
     socks.append(s)
@@ -105,18 +108,21 @@ time.sleep(3600)' "$@" >"$out" 2>&1 &
     for p in "$@"; do listening "$p" || fail "the dummy listener does not hold port $p"; done
 }
 
-# kafka_tool STATE CLASS ARGS...: a Kafka tool from STATE's jars against its stack's broker
+# kafka_tool STATE CLASS ARGS...: a Kafka tool from STATE's jars against its stack's broker, as
+# its administrator (TLS with the admin's client certificate)
 kafka_tool() {
     local s=$1 cls=$2; shift 2
     local version; version=$(state_key "$s" JICENG_KAFKA_VERSION stack.env)
     timeout 120 java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
         "-Dlog4j2.configurationFile=$s/kafka/tools-log4j2.properties" "-Dkafka.logs.dir=$ROOT" \
         -cp "$s/kafka/dist/$version/lib/*" "$cls" \
-        --bootstrap-server "$(state_key "$s" JICENG_KAFKA_BOOTSTRAP stack.env)" "$@" 2>/dev/null
+        --bootstrap-server "$(state_key "$s" JICENG_KAFKA_BOOTSTRAP stack.env)" \
+        --command-config "$(state_key "$s" JICENG_KAFKA_ADMIN_PROPERTIES stack.env)" "$@" 2>/dev/null
 }
 
-pg_sql() { # pg_sql STATE SQL: as the application role, over TCP, through stack.env
-    psql -X -q -v ON_ERROR_STOP=1 -At "$(state_key "$1" JICENG_PG_CONNINFO stack.env)" -c "$2"
+pg_sql() { # pg_sql STATE SQL: as the migration role, over TCP with TLS, through stack.env
+    PGPASSFILE=$(state_key "$1" PGPASSFILE stack.env) PGSSLROOTCERT=$(state_key "$1" PGSSLROOTCERT stack.env) \
+        psql -X -q -v ON_ERROR_STOP=1 -At "$(state_key "$1" JICENG_MIGRATE_CONNINFO stack.env)" -c "$2"
 }
 
 # expect_taken LOG PORT: the stack's output names PORT as taken by the dummy listener
@@ -136,7 +142,7 @@ pport=$(state_key "$S" PG_PORT ports)
 [[ -n $kport && -n $cport && -n $pport ]] || fail "no ports recorded in $S/ports: $(cat "$S/ports")"
 kafka_tool "$S" org.apache.kafka.tools.TopicCommand --create --topic restart-survives \
     --partitions 1 --replication-factor 1 >/dev/null || fail "creating a topic failed"
-pg_sql "$S" "create table restart_survives(x int); insert into restart_survives values (42)"
+pg_sql "$S" "create table jiceng.restart_survives(x int); insert into jiceng.restart_survives values (42)"
 stack "$S" stop >/dev/null 2>&1 || fail "stop failed"
 note "scratch stack up on Kafka $kport (controller $cport), PostgreSQL $pport; stopped"
 
@@ -160,7 +166,7 @@ pport2=$(state_key "$S" PG_PORT ports)
 stack "$S" status >"$ROOT/status.log" 2>&1 || { cat "$ROOT/status.log" >&2; fail "status after the move"; }
 kafka_tool "$S" org.apache.kafka.tools.TopicCommand --list | grep -qx restart-survives \
     || fail "the topic did not survive the move"
-[[ $(pg_sql "$S" "select x from restart_survives") == 42 ]] || fail "the row did not survive the move"
+[[ $(pg_sql "$S" "select x from jiceng.restart_survives") == 42 ]] || fail "the row did not survive the move"
 kafka_tool "$S" org.apache.kafka.tools.FeatureCommand describe \
     | grep -Eq '^Feature: kraft.version.*FinalizedVersionLevel: 0\b' \
     || fail "Kafka does not run a static quorum (kraft.version 0): its controller's address is in its log"
