@@ -22,6 +22,10 @@
  * entries), and the producing identity needs WRITE and DESCRIBE on them: bench/produce.sh gives
  * the prefix the role ACLs (`stack grant-prefix`) and runs this with the stack's identities.
  *
+ * Built twice (bench/CMakeLists.txt): bench-produce, and bench-produce-unsigned on bench/'s own
+ * compile of the library with JC_BENCH_UNSIGNED (its producer signs nothing), which only
+ * bench/produce.sh's comparison with plaintext runs.
+ *
  * usage: bench-produce [--events N] [--partitions N] [--keep] [--admin-config FILE]
  *                      [--signing-keys PATH] [-X prop=value] [FILE]
  */

@@ -10,21 +10,120 @@
 # signing keys (tests/support/signing-keys keyring: the jiceng run signs every record, as
 # jiceng-produce does), and removes the ACLs at the end, whatever happens.
 #
+# The cost of TLS and signatures: with JC_PLAIN_COMPARE=1 (JC_RUNS rounds, default 3), each
+# round runs side A, bench-produce as above (TLS with the load generator's certificate, every
+# record signed), then side B, bench-produce-unsigned (the same sources built to sign nothing)
+# on bench/plain-services (a PLAINTEXT broker, no ACLs; started here and removed at the end,
+# whatever happens), each with the same options and so the same workload (--events N sample
+# events, or FILE), on a fresh prefix per run. It prints every run, and for each side and
+# each of bench-produce's two figures (the jiceng-produce path, and bare librdkafka on
+# pre-encoded payloads, unsigned on both sides: the cost of TLS alone) the runs, median and
+# spread (max-min)/median, and the ratios of the medians A / B. Both brokers run during every
+# run of either side; one small untimed run per side warms them up first.
+#
 # environment: JC_BUILD (build directory, default build/ of the checkout), JICENG_STATE
-# (default .jiceng/ of the checkout)
+# (default .jiceng/ of the checkout), JC_PLAIN_COMPARE, JC_RUNS
 set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JC_BUILD=${JC_BUILD:-$SRC/build}
 export JICENG_STATE=${JICENG_STATE:-$SRC/.jiceng}
 ENV_FILE=${JICENG_ENV_FILE:-$JICENG_STATE/stack.env}
+PLAIN=$SRC/bench/plain-services
 [[ -r $ENV_FILE ]] || { echo "bench/produce.sh: no $ENV_FILE: start the stack (deploy/local/stack up)" >&2; exit 1; }
-[[ -x $JC_BUILD/bench/bench-produce ]] || { echo "bench/produce.sh: $JC_BUILD/bench/bench-produce missing: build first" >&2; exit 1; }
+for p in bench-produce ${JC_PLAIN_COMPARE:+bench-produce-unsigned}; do
+    [[ -x $JC_BUILD/bench/$p ]] || { echo "bench/produce.sh: $JC_BUILD/bench/$p missing: build first" >&2; exit 1; }
+done
 set -a
 # shellcheck disable=SC1090
 source "$ENV_FILE"
 set +a
-PREFIX="bench-produce-$$-$(date +%s)."
-trap '"$SRC/deploy/local/stack" revoke-prefix "$PREFIX" >/dev/null 2>&1 || echo "bench/produce.sh: could not revoke the ACLs on $PREFIX*" >&2' EXIT
-"$SRC/deploy/local/stack" grant-prefix "$PREFIX" >/dev/null 2>&1
-"$JC_BUILD/bench/bench-produce" --config "$JICENG_PRODUCE_CONFIG" --admin-config "$JICENG_ADMIN_CONFIG" \
-    --signing-keys "$("$SRC/tests/support/signing-keys" keyring)" --topic-prefix "$PREFIX" "$@"
+PREFIX=""
+# revoke_prefix: the ACLs of the current run's prefix, if any
+revoke_prefix() {
+    [[ -n $PREFIX ]] || return 0
+    "$SRC/deploy/local/stack" revoke-prefix "$PREFIX" >/dev/null 2>&1 \
+        || echo "bench/produce.sh: could not revoke the ACLs on $PREFIX*" >&2
+    PREFIX=""
+}
+finish() {
+    revoke_prefix
+    if [[ -n ${JC_PLAIN_COMPARE:-} ]]; then "$PLAIN" down >/dev/null 2>&1 || echo "bench/produce.sh: bench/plain-services down failed" >&2; fi
+}
+trap 'rc=$?; finish; exit $rc' EXIT
+trap 'exit 130' INT TERM
+
+# secured ARGS...: one bench-produce run on the stack, signed, on a fresh prefix
+secured() {
+    PREFIX="bench-produce-$$-$(date +%s%N)."
+    "$SRC/deploy/local/stack" grant-prefix "$PREFIX" >/dev/null 2>&1
+    "$JC_BUILD/bench/bench-produce" --config "$JICENG_PRODUCE_CONFIG" --admin-config "$JICENG_ADMIN_CONFIG" \
+        --signing-keys "$("$SRC/tests/support/signing-keys" keyring)" --topic-prefix "$PREFIX" "$@"
+    revoke_prefix
+}
+
+# plain ARGS...: one bench-produce-unsigned run on the plain services, on a fresh prefix
+plain() {
+    (
+        set -a
+        # shellcheck disable=SC1090
+        source "$JICENG_STATE/bench-plain/plain.env"
+        set +a
+        "$JC_BUILD/bench/bench-produce-unsigned" --config "$JICENG_PRODUCE_CONFIG" \
+            --admin-config "$JICENG_ADMIN_CONFIG" --topic-prefix "bench-produce-$$-$(date +%s%N)." "$@"
+    )
+}
+
+if [[ -z ${JC_PLAIN_COMPARE:-} ]]; then
+    secured "$@"
+    exit
+fi
+
+RUNS=${JC_RUNS:-3}
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench/produce.sh: JC_RUNS is not a positive number: $RUNS" >&2; exit 2; }
+W=$(mktemp -d /tmp/bench-produce-compare.XXXXXX)
+trap 'rc=$?; finish; rm -rf "$W"; exit $rc' EXIT
+"$PLAIN" up >/dev/null
+
+# one_run LABEL COMMAND ARGS...: the run, its output shown and its two rates kept
+one_run() {
+    local label=$1; shift
+    echo "-- run of $label; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$@" | tee "$W/out"
+    awk '/jiceng-produce path/ { print $(NF-3) }' "$W/out" >>"$W/jiceng.$label"
+    awk '/plain librdkafka/ { print $(NF-3) }' "$W/out" >>"$W/librdkafka.$label"
+    echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# summary FIGURE LABEL: the runs, median and spread of FIGURE on side LABEL; the median also in
+# $W/median.FIGURE.LABEL
+summary() {
+    sort -n "$W/$1.$2" | awk -v l="$2" -v out="$W/median.$1.$2" '{ v[NR] = $1; s = s " " $1 }
+        END { if (NR == 0) { print "    " l ": no run measured"; exit }
+              m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m > out
+              printf "    %s  runs:%s  median %.0f events/s  spread %.1f%%\n", l, s, m, 100 * (v[NR] - v[1]) / m }'
+}
+
+# a freshly started broker answers its first idempotent producer late ("coordinator load in
+# progress"): one small untimed run per side first
+echo "-- warm-up (not counted): --events 1000 on each side"
+secured --events 1000 >/dev/null && plain --events 1000 >/dev/null
+status=0
+for ((r = 1; r <= RUNS; r++)); do
+    one_run A secured "$@" || status=1
+    one_run B plain "$@" || status=1
+done
+echo "== bench-produce, $RUNS alternating runs per side ($*):"
+echo "  A = secured: TLS with the load generator's certificate, every record signed (bench-produce)"
+echo "  B = plaintext, unsigned: bench/plain-services, bench-produce-unsigned"
+echo "  (both brokers ran during every run of either side)"
+for fig in jiceng librdkafka; do
+    [[ $fig == jiceng ]] && echo "  jiceng-produce path (parse+validate+encode+sign+produce):" \
+                         || echo "  bare librdkafka, pre-encoded payloads, unsigned on both sides (TLS alone):"
+    summary "$fig" A
+    summary "$fig" B
+    if [[ -s $W/median.$fig.A && -s $W/median.$fig.B ]]; then
+        awk -v a="$(cat "$W/median.$fig.A")" -v b="$(cat "$W/median.$fig.B")" \
+            'BEGIN { printf "    ratio of the medians A / B: %.3f\n", a / b }'
+    fi
+done
+exit $status

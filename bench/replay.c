@@ -22,9 +22,14 @@
  *      event type's daily table (schema bench_baseline, dropped afterwards; the row and the
  *      statement derived from the aggregate description as the consumer's are), in autocommit
  *      mode, taking each type in its share of the topics (the rest is read and skipped);
- *      timed from its first message to its last upsert (steady state, which favours it).
+ *      timed from its first message to its last upsert (steady state, which favours it);
+ *      --baseline-events 0 leaves it out (bench/replay.sh's comparison with plaintext does).
  * The load average is printed around each phase, since broker, database and benchmark share
  * the machine. Targets are printed next to the figures; nothing is asserted on time.
+ *
+ * Built twice (bench/CMakeLists.txt): bench-replay, and bench-replay-unsigned on bench/'s own
+ * compile of the library with JC_BENCH_UNSIGNED (no signature and county checks), which only
+ * bench/replay.sh's comparison with plaintext runs.
  *
  * usage: bench-replay --topic-prefix PREFIX --conninfo STR [--baseline-events N] ...
  */
@@ -68,7 +73,7 @@ static const jc_option_t options[] = {
      "consumer group (default jiceng-aggregate-bench-replay-PID; the other runs add -limit,\n"
      "-baseline)"},
     {"baseline.events", "baseline-events", NULL, "50000", "N",
-     "events the one-upsert-per-event baseline writes"},
+     "events the one-upsert-per-event baseline writes (0: no baseline)"},
     {"batch.max.events", "batch-events", NULL, "50000", "N", "the aggregator's batch_max_events"},
     {"batch.max.ms", "batch-ms", NULL, "250", "MS", "the aggregator's batch_max_ms"},
 };
@@ -616,15 +621,39 @@ static void print_targets(double e2e, double limit, double base)
     printf("targets:\n");
     printf("  end to end >= %.0f events/s: %.0f events/s, %s\n", TARGET_EVENTS_PER_S, e2e,
            verdict(e2e >= TARGET_EVENTS_PER_S));
-    printf("  end to end / baseline >= %.0fx: %.1fx, %s\n", TARGET_BASELINE_RATIO,
-           base > 0 ? e2e / base : 0.0, verdict(base > 0 && e2e / base >= TARGET_BASELINE_RATIO));
+    if (base < 0)
+        printf("  end to end / baseline >= %.0fx: not measured\n", TARGET_BASELINE_RATIO);
+    else
+        printf("  end to end / baseline >= %.0fx: %.1fx, %s\n", TARGET_BASELINE_RATIO,
+               base > 0 ? e2e / base : 0.0,
+               verdict(base > 0 && e2e / base >= TARGET_BASELINE_RATIO));
     printf("  end to end / limit (reported; long-term goal %.1f): %.2f\n", GOAL_LIMIT_RATIO,
            limit > 0 ? e2e / limit : 0.0);
 }
 
+/* The baseline phase; *rate stays -1 when --baseline-events is 0 (not measured), 0 if it failed. */
+static int measure_baseline(const struct opts *o, const struct backlog *b, double *rate)
+{
+    struct rate base = {0};
+    if (o->baseline_events == 0) {
+        printf("2b. baseline: not measured (--baseline-events 0)\n");
+        return 0;
+    }
+    printf("2b. baseline: one prepared INSERT ... ON CONFLICT DO UPDATE per event, autocommit, "
+           "into copies of the daily tables (schema " BASE_SCHEMA ")\n");
+    print_loadavg("before:");
+    int brc = run_baseline(o, b, &base);
+    print_loadavg("after:");
+    printf("  %llu events upserted (%llu messages read) in %.2f s: %.0f events/s\n",
+           (unsigned long long)base.ok, (unsigned long long)base.messages, base.secs,
+           rate_of(&base, base.ok));
+    *rate = brc == 0 ? rate_of(&base, base.ok) : 0;
+    return brc;
+}
+
 static int measure(const struct opts *o, const struct backlog *b)
 {
-    struct rate e = {0}, l = {0}, base = {0};
+    struct rate e = {0}, l = {0};
     jc_aggregator_stats_t s;
     memset(&s, 0, sizeof s);
     long rss_before = proc_status_kb("VmRSS");
@@ -652,16 +681,9 @@ static int measure(const struct opts *o, const struct backlog *b)
         printf("  memory: RSS before %.1f MiB (heap trimmed, peak reset); peak RSS VmHWM %.1f MiB: "
                "what librdkafka's prefetch alone holds with the same settings\n",
                rss_limit_before / 1024.0, proc_status_kb("VmHWM") / 1024.0);
-    printf("2b. baseline: one prepared INSERT ... ON CONFLICT DO UPDATE per event, autocommit, "
-           "into copies of the daily tables (schema " BASE_SCHEMA ")\n");
-    print_loadavg("before:");
-    int brc = run_baseline(o, b, &base);
-    print_loadavg("after:");
-    printf("  %llu events upserted (%llu messages read) in %.2f s: %.0f events/s\n",
-           (unsigned long long)base.ok, (unsigned long long)base.messages, base.secs,
-           rate_of(&base, base.ok));
-    print_targets(rate_of(&e, e.messages), lrc == 0 ? rate_of(&l, l.messages) : 0,
-                  brc == 0 ? rate_of(&base, base.ok) : 0);
+    double base_rate = -1;
+    int brc = measure_baseline(o, b, &base_rate);
+    print_targets(rate_of(&e, e.messages), lrc == 0 ? rate_of(&l, l.messages) : 0, base_rate);
     return rc == 0 && lrc == 0 && brc == 0 ? 0 : 1;
 }
 
@@ -675,7 +697,7 @@ static int read_opts(const jc_config_t *cfg, struct opts *o)
         o->baseline_conninfo = o->conninfo;
     o->prefix = jc_config_get(cfg, "jiceng.topic.prefix");
     o->props = jc_config_client_properties(cfg);
-    if (jc_config_get_long(cfg, "baseline.events", 1, 100000000, &o->baseline_events, &err) != JC_OK ||
+    if (jc_config_get_long(cfg, "baseline.events", 0, 100000000, &o->baseline_events, &err) != JC_OK ||
         jc_config_get_long(cfg, "batch.max.events", 1, 10000000, &o->batch_events, &err) != JC_OK ||
         jc_config_get_long(cfg, "batch.max.ms", 1, 3600000, &o->batch_ms, &err) != JC_OK) {
         fprintf(stderr, "bench-replay: %s\n", err.message);

@@ -28,11 +28,25 @@
 # JC_COMPARE (each into a fresh database, each checked against the ground truth), then prints
 # each build's end-to-end events/s: every run, the median and the spread (max-min)/median.
 # JC_RUNS alone repeats JC_BUILD's run on the same backlog.
+#
+# The cost of TLS and signatures: JC_PLAIN_COMPARE=1 JC_RUNS=3 compares side A, the secured
+# stack with bench-replay (TLS to Kafka and PostgreSQL, every signature checked), with side B,
+# bench/plain-services (a PLAINTEXT broker and a PostgreSQL without TLS, started here and
+# removed at the end, whatever happens) with bench-replay-unsigned (the same sources built
+# without the signature and county checks). Each side gets the same workload (one jiceng-gen
+# run): A's backlog produced signed by jiceng-produce, B's unsigned by
+# bench-jiceng-produce-unsigned, and JC_RUNS databases each, all migrated and given the keys
+# alike. Then JC_RUNS rounds alternate A and B, each run checked against the ground truth, and
+# the summary gives each side's runs, median and spread, and the ratio of the medians. Both
+# brokers and both PostgreSQL clusters run during every run of either side. bench-replay gets
+# --baseline-events 0 (the baseline is the same on both sides and not what is compared) before
+# JC_BENCH_ARGS.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JC_BUILD=${JC_BUILD:-$SRC/build}
 JICENG_STATE=${JICENG_STATE:-$SRC/.jiceng}
+export JICENG_STATE
 ENV_FILE=${JICENG_ENV_FILE:-$JICENG_STATE/stack.env}
 [[ -r $ENV_FILE ]] || { echo "bench/replay.sh: no $ENV_FILE: start the stack (deploy/local/stack up)" >&2; exit 1; }
 # exported: PGSSLMODE, PGSSLROOTCERT and PGPASSFILE for psql and libpq, the identity files
@@ -41,14 +55,55 @@ set -a
 source "$ENV_FILE"
 set +a
 STACK=$SRC/deploy/local/stack
-for p in producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce bench/bench-replay \
-         consumers/jiceng-aggregate; do
+PLAIN=$SRC/bench/plain-services
+[[ -z ${JC_COMPARE:-} || -z ${JC_PLAIN_COMPARE:-} ]] \
+    || { echo "bench/replay.sh: JC_COMPARE and JC_PLAIN_COMPARE exclude each other" >&2; exit 2; }
+NEEDED=(producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce bench/bench-replay
+        consumers/jiceng-aggregate)
+[[ -z ${JC_PLAIN_COMPARE:-} ]] || NEEDED+=(bench/bench-replay-unsigned bench/bench-jiceng-produce-unsigned)
+for p in "${NEEDED[@]}"; do
     [[ -x $JC_BUILD/$p ]] || { echo "bench/replay.sh: $JC_BUILD/$p missing: build first" >&2; exit 1; }
 done
 SIZES=("$@")
 ((${#SIZES[@]})) || SIZES=(1000000)
 
-PREFIX="" W="" DBS=() NEXT_DB=0
+# The sides, by label: what runs (bench-replay binary), against what (env file; empty: the
+# stack's, already loaded), whose backlog it reads, the tool that makes its databases, the
+# program that produces its backlog, and a description for the output.
+declare -A BIN ENVF BACKLOG TOOL PRODUCE WHAT
+SIDES=(A)
+BIN[A]=$JC_BUILD/bench/bench-replay ENVF[A]="" BACKLOG[A]=A TOOL[A]=$STACK
+PRODUCE[A]=$JC_BUILD/producers/jiceng-produce WHAT[A]="$JC_BUILD"
+if [[ -n ${JC_COMPARE:-} ]]; then
+    SIDES+=(B)
+    BIN[B]=$JC_COMPARE/bench/bench-replay ENVF[B]="" BACKLOG[B]=A TOOL[B]=$STACK WHAT[B]=$JC_COMPARE
+elif [[ -n ${JC_PLAIN_COMPARE:-} ]]; then
+    SIDES+=(B)
+    WHAT[A]="secured: TLS + client certificates, PostgreSQL hostssl, signatures checked ($JC_BUILD/bench/bench-replay)"
+    BIN[B]=$JC_BUILD/bench/bench-replay-unsigned ENVF[B]=$JICENG_STATE/bench-plain/plain.env
+    BACKLOG[B]=B TOOL[B]=$PLAIN PRODUCE[B]=$JC_BUILD/bench/bench-jiceng-produce-unsigned
+    WHAT[B]="plaintext, unsigned: bench/plain-services, no signature or county check ($JC_BUILD/bench/bench-replay-unsigned)"
+fi
+
+# rounds: JC_RUNS, by default 1 (3 when comparing with plaintext)
+RUNS=${JC_RUNS:-1}
+[[ -n ${JC_RUNS:-} || -z ${JC_PLAIN_COMPARE:-} ]] || RUNS=3
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench/replay.sh: JC_RUNS is not a positive number: $RUNS" >&2; exit 2; }
+
+PREFIX="" W="" DBS=()
+
+# in_side LABEL COMMAND...: COMMAND with LABEL's environment (its env file over the stack's)
+in_side() {
+    local label=$1; shift
+    if [[ -z ${ENVF[$label]} ]]; then "$@"; return; fi
+    (
+        set -a
+        # shellcheck disable=SC1090
+        source "${ENVF[$label]}"
+        set +a
+        "$@"
+    )
+}
 
 # db_uri URI DB: URI (a stack.env conninfo) with database DB instead, its parameters kept
 db_uri() {
@@ -58,17 +113,24 @@ db_uri() {
 }
 
 cleanup() {
-    local db
-    for db in "${DBS[@]}"; do "$STACK" db-drop "$db" >/dev/null 2>&1 || true; done
+    local entry
+    for entry in "${DBS[@]}"; do
+        "${TOOL[${entry%% *}]}" db-drop "${entry#* }" >/dev/null 2>&1 || true
+    done
     if [[ -n $PREFIX ]]; then
         "$JICENG_VENV/bin/python" "$SRC/tests/integration/aggregate/kafka_tool.py" delete-prefix "$PREFIX" \
             >/dev/null 2>&1 || echo "bench/replay.sh: could not delete the topics $PREFIX*" >&2
         "$STACK" revoke-prefix "$PREFIX" >/dev/null 2>&1 || echo "bench/replay.sh: could not revoke the ACLs on $PREFIX*" >&2
     fi
     if [[ -n $W ]]; then rm -rf "$W"; fi
-    PREFIX="" W="" DBS=() NEXT_DB=0
+    PREFIX="" W="" DBS=()
 }
-trap 'rc=$?; cleanup; exit $rc' EXIT
+# the plain services go with everything else (their topics with them)
+finish() {
+    cleanup
+    if [[ -n ${JC_PLAIN_COMPARE:-} ]]; then "$PLAIN" down >/dev/null 2>&1 || echo "bench/replay.sh: bench/plain-services down failed" >&2; fi
+}
+trap 'rc=$?; finish; exit $rc' EXIT
 trap 'exit 130' INT TERM
 
 # others WHEN: the load average and the processes using >= 1% CPU over one second (top's
@@ -84,61 +146,76 @@ expect_truth() {
     "$SRC/tests/integration/aggregate/expect-truth" "$CONNINFO" "$1" "$W"
 }
 
+# new_database TOOL NAME: a scratch database, migrated by the migration role, with the load
+# generator's signing keys; prints the epoch second from which they are valid
+new_database() {
+    "$1" db-create "$2" >/dev/null || return 1
+    "$JC_BUILD/consumers/jiceng-aggregate" migrate --migrate-conninfo "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$2")" \
+        >/dev/null || return 1
+    "$SRC/tests/support/signing-keys" register "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$2")"
+}
+
+# make_topics: the topics under $PREFIX, as the side's administrator
+make_topics() {
+    "$JC_BUILD/producers/jiceng-topics" --config "$JICENG_ADMIN_CONFIG" --topic-prefix "$PREFIX" \
+        --partitions 12 create >/dev/null
+}
+
+# produce_backlog PROGRAM LOG: the workload to the topics under $PREFIX as the side's producer
+# (exit 1 is expected: the workload's malformed lines are rejected by the producer)
+produce_backlog() {
+    local rc=0
+    "$1" --config "$JICENG_PRODUCE_CONFIG" --signing-keys "$KEYRING" --topic-prefix "$PREFIX" \
+        --rejects "$2.rejects" "$W/gen/events.ndjson" 2>"$2" || rc=$?
+    grep -q "undelivered 0" "$2" && ((rc <= 1)) \
+        || { echo "$1 failed (exit $rc): $(tail -3 "$2")" >&2; return 1; }
+}
+
 prepare() {
-    local n=$1 t0 rc=0
-    local runs=${JC_RUNS:-1} r valid_from=0 v db
-    [[ -z ${JC_COMPARE:-} ]] || runs=$((runs * 2))
+    local n=$1 t0 r valid_from=0 v db side
     PREFIX="bench-replay-$$-$n."
     W=$(mktemp -d "/tmp/bench-replay-$n.XXXXXX")
     KEYRING=$("$SRC/tests/support/signing-keys" keyring) || return 1
-    echo "== $n events: topics $PREFIX*, $runs databases bench_replay_$$_${n}_*, work dir $W"
+    echo "== $n events: topics $PREFIX*, $RUNS databases per side, bench_replay_$$_${n}_*, work dir $W"
     t0=$SECONDS
     "$JC_BUILD/producers/gen/jiceng-gen" --events "$n" --out "$W/gen" >/dev/null || return 1
     echo "  generated in $((SECONDS - t0)) s: $(wc -l <"$W/gen/events.ndjson") lines," \
          "$(du -h "$W/gen/events.ndjson" | cut -f1)"
-    "$JC_BUILD/producers/jiceng-topics" --config "$JICENG_ADMIN_CONFIG" --topic-prefix "$PREFIX" \
-        --partitions 12 create >/dev/null || return 1
-    "$STACK" grant-prefix "$PREFIX" >/dev/null 2>&1 || return 1
-    for ((r = 1; r <= runs; r++)); do
-        db="bench_replay_$$_${n}_$r"
-        DBS+=("$db")
-        v=$(new_database "$db") || return 1
-        ((v > valid_from)) && valid_from=$v
+    for side in "${SIDES[@]}"; do
+        [[ ${BACKLOG[$side]} != "$side" ]] || in_side "$side" make_topics || return 1
+        for ((r = 1; r <= RUNS; r++)); do
+            db=$(db_name "$n" "$side" "$r")
+            DBS+=("$side $db")
+            v=$(in_side "$side" new_database "${TOOL[$side]}" "$db") || return 1
+            ((v > valid_from)) && valid_from=$v
+        done
     done
+    "$STACK" grant-prefix "$PREFIX" >/dev/null 2>&1 || return 1
     # the keys' registration makes them valid from a few seconds on
     while (($(date +%s) < valid_from)); do sleep 1; done
-    t0=$SECONDS
-    "$JC_BUILD/producers/jiceng-produce" --config "$JICENG_PRODUCE_CONFIG" --signing-keys "$KEYRING" \
-        --topic-prefix "$PREFIX" --rejects "$W/produce-rejects.ndjson" \
-        "$W/gen/events.ndjson" 2>"$W/produce.log" || rc=$?
-    # exit 1 is expected: the workload's malformed lines are rejected by the producer
-    grep -q "undelivered 0" "$W/produce.log" && ((rc <= 1)) \
-        || { echo "jiceng-produce failed (exit $rc): $(tail -3 "$W/produce.log")" >&2; return 1; }
-    echo "  produced in $((SECONDS - t0)) s: $(tail -1 "$W/produce.log")"
+    for side in "${SIDES[@]}"; do
+        [[ ${BACKLOG[$side]} == "$side" ]] || continue
+        t0=$SECONDS
+        in_side "$side" produce_backlog "${PRODUCE[$side]}" "$W/produce-$side.log" || return 1
+        echo "  side $side: produced in $((SECONDS - t0)) s with ${PRODUCE[$side]##*/}: $(tail -1 "$W/produce-$side.log")"
+    done
 }
 
-# new_database NAME: a scratch database, migrated by the migration role, with the load
-# generator's signing keys; prints the epoch second from which they are valid
-new_database() {
-    "$STACK" db-create "$1" >/dev/null || return 1
-    "$JC_BUILD/consumers/jiceng-aggregate" migrate --migrate-conninfo "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$1")" \
-        >/dev/null || return 1
-    "$SRC/tests/support/signing-keys" register "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$1")"
-}
+# db_name N LABEL ROUND: the database of side LABEL's run ROUND on the backlog of N events
+db_name() { echo "bench_replay_$$_$1_${2,,}$3"; }
 
-# one_run BUILD: bench-replay of BUILD into the next prepared database, then the truth check;
-# the end-to-end rate is appended to $W/rates.<label>
-one_run() {
-    local build=$1 label=$2 rc=0
-    CONNINFO=$(db_uri "$JICENG_PG_CONNINFO" "${DBS[NEXT_DB]}")
-    MIGRATE_CONNINFO=$(db_uri "$JICENG_MIGRATE_CONNINFO" "${DBS[NEXT_DB]}")
-    NEXT_DB=$((NEXT_DB + 1))
-    echo "-- run of $label ($build) into ${DBS[NEXT_DB - 1]}"
+# replay LABEL N ROUND: bench-replay of side LABEL into its database for ROUND, then the truth check
+replay() {
+    local label=$1 rc=0 db extra=""
+    db=$(db_name "$2" "$1" "$3")
+    CONNINFO=$(db_uri "$JICENG_PG_CONNINFO" "$db")
+    [[ -z ${JC_PLAIN_COMPARE:-} ]] || extra="--baseline-events 0"
+    echo "-- run of $label (${WHAT[$label]}) into $db"
     others "before"
     # shellcheck disable=SC2086
-    ${JC_BENCH_WRAP:-} "$build/bench/bench-replay" --config "$JICENG_AGGREGATE_CONFIG" --topic-prefix "$PREFIX" \
-        --conninfo "$CONNINFO" --baseline-conninfo "$MIGRATE_CONNINFO" \
-        --group "jiceng-aggregate-bench-replay-$$-$RANDOM" ${JC_BENCH_ARGS:-} \
+    ${JC_BENCH_WRAP:-} "${BIN[$label]}" --config "$JICENG_AGGREGATE_CONFIG" --topic-prefix "$PREFIX" \
+        --conninfo "$CONNINFO" --baseline-conninfo "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$db")" \
+        --group "jiceng-aggregate-bench-replay-$$-$RANDOM" $extra ${JC_BENCH_ARGS:-} \
         | tee "$W/run.out" || rc=$?
     others "after"
     awk '/^1\. end to end/ { f = 1 } f && /events\/s$/ { print $(NF-1); exit }' "$W/run.out" >>"$W/rates.$label"
@@ -147,23 +224,32 @@ one_run() {
     return $rc
 }
 
-# summary LABEL: the runs, their median and spread
+# summary LABEL: the runs, their median and spread; the median is kept in MEDIAN[LABEL]
+declare -A MEDIAN
 summary() {
-    sort -n "$W/rates.$1" | awk -v l="$1" '{ v[NR] = $1; s = s " " $1 }
+    local line
+    line=$(sort -n "$W/rates.$1" | awk -v l="$1" '{ v[NR] = $1; s = s " " $1 }
         END { if (NR == 0) exit; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-              printf "  %-10s runs:%s  median %.0f events/s  spread %.1f%%\n", l, s, m, 100 * (v[NR] - v[1]) / m }'
+              printf "%.0f   %-4s runs:%s  median %.0f events/s  spread %.1f%%\n", m, l, s, m, 100 * (v[NR] - v[1]) / m }')
+    [[ -n $line ]] || { echo "  $1: no run measured"; return; }
+    MEDIAN[$1]=${line%% *}
+    echo "  ${line#*   }"
 }
 
 run_size() {
-    local n=$1 rc=0 r
+    local n=$1 rc=0 r side
     prepare "$n" || { cleanup; return 1; }
-    for ((r = 1; r <= ${JC_RUNS:-1}; r++)); do
-        one_run "$JC_BUILD" A || rc=1
-        if [[ -n ${JC_COMPARE:-} ]]; then one_run "$JC_COMPARE" B || rc=1; fi
+    for ((r = 1; r <= RUNS; r++)); do
+        for side in "${SIDES[@]}"; do in_side "$side" replay "$side" "$n" "$r" || rc=1; done
     done
-    echo "== $n events, end to end (A = $JC_BUILD${JC_COMPARE:+, B = $JC_COMPARE}):"
-    summary A
-    if [[ -n ${JC_COMPARE:-} ]]; then summary B; fi
+    echo "== $n events, end to end:"
+    for side in "${SIDES[@]}"; do echo "  $side = ${WHAT[$side]}"; done
+    [[ -z ${JC_PLAIN_COMPARE:-} ]] \
+        || echo "  (both brokers and both PostgreSQL clusters ran during every run of either side)"
+    for side in "${SIDES[@]}"; do summary "$side"; done
+    if ((${#SIDES[@]} == 2)) && [[ -n ${MEDIAN[A]:-} && -n ${MEDIAN[B]:-} ]]; then
+        awk -v a="${MEDIAN[A]}" -v b="${MEDIAN[B]}" 'BEGIN { printf "  ratio of the medians A / B: %.3f\n", a / b }'
+    fi
     cleanup
     return $rc
 }
@@ -171,6 +257,9 @@ run_size() {
 status=0
 for n in "${SIZES[@]}"; do
     [[ $n =~ ^[0-9]+$ ]] || { echo "bench/replay.sh: not a number: $n" >&2; exit 2; }
+done
+[[ -z ${JC_PLAIN_COMPARE:-} ]] || "$PLAIN" up >/dev/null || exit 1
+for n in "${SIZES[@]}"; do
     run_size "$n" || status=1
 done
 exit $status

@@ -15,10 +15,13 @@
  * the timestamp type of the existing topics.
  *
  * ACLs: jiceng's jc_acl_t is translated to and from librdkafka's AclBinding (ALLOW, any host).
- * The county set is built from the event topic names the client already holds. Creating sends
- * one CreateAcls request and checks every binding's result; deleting sends one DeleteAcls
- * filter matching the principal on any resource; describing sends one DescribeAcls filter and
- * copies and sorts what comes back.
+ * Creating sends one CreateAcls request and checks every binding's result; deleting sends one
+ * DeleteAcls request (a filter matching the principal on any resource, or one exact binding
+ * per filter) and adds up the matches; describing sends one DescribeAcls filter and copies and
+ * sorts what comes back. Roles (lib/acls.c has their sets): granting describes the principal's
+ * bindings, counts which of the set are missing and creates the set if any is; revoking
+ * deletes the topic scope on the client's prefix, describes what the principal has left, and
+ * deletes the shared scope if none of it is a topic-scope binding of the role.
  */
 #include "jiceng/admin.h"
 
@@ -37,6 +40,7 @@
 struct jc_admin {
     rd_kafka_t *rk;
     int timeout_ms;
+    char prefix[JC_TOPIC_NAME_MAX + 1];
     char names[JC_TOPIC_COUNT][JC_TOPIC_NAME_MAX + 1];
 };
 
@@ -91,7 +95,8 @@ jc_admin_t *jc_admin_new(const char *const *props, int timeout_ms, jc_error_t *e
         return NULL;
     }
     a->timeout_ms = timeout_ms;
-    if (topic_names(a, jc_kafka_prop(props, JC_PROP_TOPIC_PREFIX, ""), err) != JC_OK ||
+    snprintf(a->prefix, sizeof a->prefix, "%s", jc_kafka_prop(props, JC_PROP_TOPIC_PREFIX, ""));
+    if (topic_names(a, a->prefix, err) != JC_OK ||
         (a->rk = admin_client(props, err)) == NULL) {
         free(a);
         return NULL;
@@ -492,9 +497,6 @@ static const struct {
 #define NRESOURCES (sizeof acl_resources / sizeof acl_resources[0])
 #define NOPERATIONS (sizeof acl_operations / sizeof acl_operations[0])
 
-/* The cluster resource's name in Kafka's ACLs. */
-static const char cluster_name[] = "kafka-cluster";
-
 const char *jc_acl_resource_name(jc_acl_resource_t r)
 {
     for (size_t i = 0; i < NRESOURCES; i++)
@@ -509,39 +511,6 @@ const char *jc_acl_operation_name(jc_acl_operation_t op)
         if (acl_operations[i].jc == op)
             return acl_operations[i].name;
     return "OTHER";
-}
-
-/* One binding of a county's set. */
-static jc_status_t county_acl(jc_acl_t *acl, const char *principal, jc_acl_resource_t r,
-                              const char *name, jc_acl_operation_t op, jc_error_t *err)
-{
-    memset(acl, 0, sizeof *acl);
-    if (snprintf(acl->principal, sizeof acl->principal, "%s", principal) >=
-        (int)sizeof acl->principal)
-        return jc_error_set(err, JC_ERR_INVALID_ARG, "principal '%.80s...' is too long",
-                            principal);
-    acl->resource = r;
-    snprintf(acl->name, sizeof acl->name, "%s", name);
-    acl->operation = op;
-    return JC_OK;
-}
-
-jc_status_t jc_admin_county_acls(const jc_admin_t *a, const char *principal,
-                                 jc_acl_t out[JC_COUNTY_ACL_COUNT], jc_error_t *err)
-{
-    if (a == NULL || principal == NULL || strncmp(principal, "User:", 5) != 0 || !principal[5])
-        return jc_error_set(err, JC_ERR_INVALID_ARG, "a county's ACLs need a principal "
-                            "User:NAME");
-    static const jc_acl_operation_t topic_ops[] = {JC_ACL_WRITE, JC_ACL_DESCRIBE};
-    size_t n = 0;
-    jc_status_t st = JC_OK;
-    for (int t = 0; t < JC_EVENT_TYPE_COUNT && st == JC_OK; t++)
-        for (size_t k = 0; k < 2 && st == JC_OK; k++)
-            st = county_acl(&out[n++], principal, JC_ACL_TOPIC, a->names[t], topic_ops[k], err);
-    if (st == JC_OK)
-        st = county_acl(&out[n++], principal, JC_ACL_CLUSTER, cluster_name,
-                        JC_ACL_IDEMPOTENT_WRITE, err);
-    return st;
 }
 
 /* librdkafka's binding (or filter, with ANY/NULL fields) for acl. */
@@ -691,6 +660,33 @@ static rd_kafka_AclBindingFilter_t *principal_filter(const char *principal, jc_e
     return f;
 }
 
+/* Send one DeleteAcls request with the n filters in l; *deleted (may be NULL) is increased by
+ * how many bindings matched. what names the request in messages. */
+static jc_status_t delete_filters(jc_admin_t *a, struct binding_list *l, const char *what,
+                                  size_t *deleted, jc_error_t *err)
+{
+    jc_status_t st = JC_OK;
+    rd_kafka_event_t *ev = acl_request(a, RD_KAFKA_ADMIN_OP_DELETEACLS, what, run_delete, l,
+                                       &st, err);
+    size_t nres = 0;
+    const rd_kafka_DeleteAcls_result_response_t **res =
+        st == JC_OK ? rd_kafka_DeleteAcls_result_responses(rd_kafka_event_DeleteAcls_result(ev),
+                                                           &nres)
+                    : NULL;
+    for (size_t i = 0; i < nres && st == JC_OK; i++) {
+        const rd_kafka_error_t *e = rd_kafka_DeleteAcls_result_response_error(res[i]);
+        size_t matched = 0;
+        if (e != NULL && rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            st = jc_error_set(err, JC_ERR_KAFKA, "%s: %s", what, rd_kafka_error_string(e));
+        rd_kafka_DeleteAcls_result_response_matching_acls(res[i], &matched);
+        if (deleted != NULL)
+            *deleted += matched;
+    }
+    if (ev != NULL)
+        rd_kafka_event_destroy(ev);
+    return st;
+}
+
 jc_status_t jc_admin_delete_acls(jc_admin_t *a, const char *principal, size_t *deleted,
                                  jc_error_t *err)
 {
@@ -702,28 +698,36 @@ jc_status_t jc_admin_delete_acls(jc_admin_t *a, const char *principal, size_t *d
     rd_kafka_AclBindingFilter_t *f = principal_filter(principal, err);
     if (f == NULL)
         return JC_ERR_INVALID_ARG;
+    char what[200];
+    snprintf(what, sizeof what, "delete the ACLs of %s", principal);
     struct binding_list l = {&f, 1};
-    jc_status_t st = JC_OK;
-    rd_kafka_event_t *ev = acl_request(a, RD_KAFKA_ADMIN_OP_DELETEACLS, "delete ACLs",
-                                       run_delete, &l, &st, err);
-    size_t nres = 0;
-    const rd_kafka_DeleteAcls_result_response_t **res =
-        st == JC_OK ? rd_kafka_DeleteAcls_result_responses(rd_kafka_event_DeleteAcls_result(ev),
-                                                           &nres)
-                    : NULL;
-    for (size_t i = 0; i < nres && st == JC_OK; i++) {
-        const rd_kafka_error_t *e = rd_kafka_DeleteAcls_result_response_error(res[i]);
-        size_t matched = 0;
-        if (e != NULL && rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR_NO_ERROR)
-            st = jc_error_set(err, JC_ERR_KAFKA, "delete the ACLs of %s: %s", principal,
-                              rd_kafka_error_string(e));
-        rd_kafka_DeleteAcls_result_response_matching_acls(res[i], &matched);
-        if (deleted != NULL)
-            *deleted += matched;
-    }
-    if (ev != NULL)
-        rd_kafka_event_destroy(ev);
+    jc_status_t st = delete_filters(a, &l, what, deleted, err);
     rd_kafka_AclBinding_destroy(f);
+    return st;
+}
+
+/* Delete exactly the n bindings acls (those that exist); *deleted is increased by how many
+ * did. */
+static jc_status_t delete_exact(jc_admin_t *a, const jc_acl_t *acls, size_t n, size_t *deleted,
+                                jc_error_t *err)
+{
+    if (n == 0)
+        return JC_OK;
+    rd_kafka_AclBinding_t *v[JC_ACL_SET_MAX];
+    struct binding_list l = {v, 0};
+    jc_status_t st = n <= JC_ACL_SET_MAX ? JC_OK
+                                        : jc_error_set(err, JC_ERR_INVALID_ARG, "delete %zu ACLs: "
+                                                       "at most %d at once", n, JC_ACL_SET_MAX);
+    for (; st == JC_OK && l.n < n; l.n++)
+        if ((v[l.n] = to_binding(&acls[l.n], err)) == NULL)
+            st = JC_ERR_INVALID_ARG;
+    char what[200];
+    snprintf(what, sizeof what, "delete the ACLs of %s", n > 0 ? acls[0].principal : "");
+    if (st == JC_OK)
+        st = delete_filters(a, &l, what, deleted, err);
+    for (size_t i = 0; i < l.n; i++)
+        if (v[i] != NULL)
+            rd_kafka_AclBinding_destroy(v[i]);
     return st;
 }
 
@@ -770,5 +774,78 @@ jc_status_t jc_admin_describe_acls(jc_admin_t *a, const char *principal, jc_acl_
     if (ev != NULL)
         rd_kafka_event_destroy(ev);
     rd_kafka_AclBinding_destroy(f);
+    return st;
+}
+
+/* ---- roles ---- */
+
+static bool same_binding(const jc_acl_t *x, const jc_acl_t *y)
+{
+    return x->resource == y->resource && x->operation == y->operation && x->deny == y->deny &&
+           x->prefixed == y->prefixed && strcmp(x->name, y->name) == 0;
+}
+
+jc_status_t jc_admin_grant_role(jc_admin_t *a, jc_acl_role_t role, const char *principal,
+                                size_t *created, jc_error_t *err)
+{
+    if (created != NULL)
+        *created = 0;
+    if (a == NULL)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_admin_grant_role: NULL client");
+    jc_acl_t want[JC_ACL_SET_MAX], *have = NULL;
+    size_t nwant = 0, nhave = 0, missing = 0;
+    jc_status_t st = jc_acl_role_set(role, principal, a->prefix, JC_ACL_SCOPE_ALL, want, &nwant,
+                                     err);
+    if (st == JC_OK)
+        st = jc_admin_describe_acls(a, principal, &have, &nhave, err);
+    for (size_t i = 0; st == JC_OK && i < nwant; i++) {
+        bool present = false;
+        for (size_t k = 0; k < nhave && !present; k++)
+            present = same_binding(&have[k], &want[i]);
+        missing += !present;
+    }
+    free(have);
+    if (st == JC_OK && missing > 0)
+        st = jc_admin_create_acls(a, want, nwant, err);
+    if (st == JC_OK && created != NULL)
+        *created = missing;
+    return st;
+}
+
+/* true if principal (whose remaining bindings are have) no longer needs role's shared scope */
+static bool shared_unneeded(const jc_admin_t *a, jc_acl_role_t role, const jc_acl_t *have,
+                            size_t nhave)
+{
+    if (!jc_acl_role_has_topic_scope(role))
+        return a->prefix[0] == '\0';
+    for (size_t k = 0; k < nhave; k++)
+        if (jc_acl_role_topic_binding(role, &have[k]))
+            return false;
+    return true;
+}
+
+jc_status_t jc_admin_revoke_role(jc_admin_t *a, jc_acl_role_t role, const char *principal,
+                                 size_t *deleted, jc_error_t *err)
+{
+    if (deleted != NULL)
+        *deleted = 0;
+    if (a == NULL)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_admin_revoke_role: NULL client");
+    size_t gone = 0, n = 0, nhave = 0;
+    jc_acl_t set[JC_ACL_SET_MAX], *have = NULL;
+    jc_status_t st = jc_acl_role_set(role, principal, a->prefix, JC_ACL_SCOPE_TOPICS, set, &n,
+                                     err);
+    if (st == JC_OK)
+        st = delete_exact(a, set, n, &gone, err);
+    if (st == JC_OK)
+        st = jc_admin_describe_acls(a, principal, &have, &nhave, err);
+    if (st == JC_OK && shared_unneeded(a, role, have, nhave)) {
+        st = jc_acl_role_set(role, principal, a->prefix, JC_ACL_SCOPE_SHARED, set, &n, err);
+        if (st == JC_OK)
+            st = delete_exact(a, set, n, &gone, err);
+    }
+    free(have);
+    if (deleted != NULL)
+        *deleted = gone;
     return st;
 }

@@ -7,22 +7,38 @@
  * record delivered or writes it to the rejects file as undelivered, and is then reused for a
  * later record. Slots and their text buffers therefore number at most the records librdkafka
  * holds at once, and once warm the pass allocates nothing per record. Delivery reports are
- * served every few records while reading and then until none is outstanding, which librdkafka
- * bounds by message.timeout.ms. Rejects are written with jansson, one object per line, and
- * flushed at once so that a crash loses none of them. A record the producer refuses for want of
- * a signing key for its county (JC_ERR_UNAUTHORIZED) is a reject like any other; a dry run
- * loads the signing keys too, when they are given, to find those. Progress is not shown here:
- * the caller's callback gets the counts at most every JC_INGEST_PROGRESS_MS, and once at the
- * end.
+ * served every few records while reading, and while librdkafka's queue is full (waiting here,
+ * not inside jc_producer_send, so that a stop request is seen), and then until none is
+ * outstanding, which librdkafka bounds by message.timeout.ms. A record the producer refuses
+ * for want of a signing key for its county (JC_ERR_UNAUTHORIZED) is a reject like any other; a
+ * dry run loads the signing keys too, when they are given, to find those.
+ *
+ * Rejects are written with jansson into one reused buffer, one object per line, and each line
+ * goes to the file with a single write(2) on an O_APPEND descriptor, so that a crash loses
+ * none; a record's text is cut to JC_REJECT_RECORD_MAX bytes, with its length and SHA-256. A
+ * failed write is cut back off (ftruncate to the size before it), so the file holds whole
+ * lines; the failure stops the reading, and from then on nothing more is written: each record
+ * that should have been goes to the caller's on_unwritten instead, and is counted.
+ *
+ * Stopping (*opts->stop, or the rejects file failing) is checked before every record and
+ * every input; after a stop request the wait for delivery reports is bounded by stop_wait_ms,
+ * and what remains is purged by jc_producer_free, whose reports arrive here like any other.
+ * Progress is not shown here: the caller's callback gets the counts at most every
+ * JC_INGEST_PROGRESS_MS, and once at the end.
  */
 #include "jiceng/ingest.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "digest.h"
 #include "jiceng/buf.h"
 #include "jiceng/codec.h"
 #include "jiceng/jtime.h"
@@ -32,6 +48,7 @@
 #include "kafkautil.h"
 
 #define POLL_EVERY 64 /* records between serving delivery reports */
+#define DEFAULT_QUEUE_MAX "100000" /* librdkafka's queue.buffering.max.messages */
 
 /* A sent record awaiting its delivery report. */
 struct slot {
@@ -45,17 +62,48 @@ struct slot {
 struct run {
     const jc_ingest_opts_t *o;
     jc_ingest_counts_t *c;
-    FILE *rejects;
+    int rejects;              /* the rejects file's descriptor, -1 before it is open */
     const char *rejects_path;
+    jc_buf_t out;             /* the reject line being written */
     jc_status_t write_status; /* the first failure to write a reject */
     jc_error_t write_err;
+    int64_t stop_asked_ms;    /* when *o->stop was first seen set; 0: not yet */
+    bool purging;             /* records still in flight after a stop are being purged */
     struct slot *free_slots, *all_slots;
     jc_producer_t *producer;
+    int queue_max;            /* records librdkafka holds at most */
     jc_codec_t *codec; /* dry run */
     jc_buf_t encoded;  /* dry run */
     jc_signers_t *signers; /* dry run, when jiceng.signing.keys is given */
     int64_t last_progress_ms;
 };
+
+/* ---- stopping ---- */
+
+/* Whether reading is to stop: a stop request, or a rejects file that failed. Notes when. */
+static bool should_stop(struct run *r)
+{
+    if (r->o->stop != NULL && *r->o->stop != 0 && r->stop_asked_ms == 0) {
+        r->stop_asked_ms = jc_mono_ms();
+        r->c->interrupted = true;
+    }
+    return r->stop_asked_ms != 0 || r->write_status != JC_OK;
+}
+
+/* Whether to stop reading here; if so, the run stopped reading early. */
+static bool stop_reading(struct run *r)
+{
+    if (should_stop(r))
+        r->c->stopped = true;
+    return r->c->stopped;
+}
+
+/* After a stop request, whether the wait for delivery reports is over. */
+static bool stop_wait_over(struct run *r)
+{
+    int wait_ms = r->o->stop_wait_ms > 0 ? r->o->stop_wait_ms : JC_INGEST_STOP_WAIT_MS;
+    return should_stop(r) && r->stop_asked_ms != 0 && jc_mono_ms() - r->stop_asked_ms >= wait_ms;
+}
 
 /* ---- the rejects file ---- */
 
@@ -76,45 +124,118 @@ static json_t *json_text(const char *s)
     return j;
 }
 
-/* Add the record as "record", or as "record_hex" if it is not UTF-8 text. */
-static int set_record(json_t *obj, const char *text, size_t len)
+/* A JSON string of the n bytes at data in lower-case hex. */
+static json_t *json_hex(const char *data, size_t n)
 {
-    json_t *j = json_stringn(text, len);
-    if (j != NULL)
-        return json_object_set_new(obj, "record", j);
-    char *hex = malloc(2 * len + 1);
+    static const char digits[] = "0123456789abcdef";
+    char *hex = malloc(2 * n + 1);
     if (hex == NULL)
-        return -1;
-    for (size_t i = 0; i < len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", (unsigned char)text[i]);
-    hex[2 * len] = '\0';
-    int rc = json_object_set_new(obj, "record_hex", json_string(hex));
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        hex[2 * i] = digits[(unsigned char)data[i] >> 4];
+        hex[2 * i + 1] = digits[(unsigned char)data[i] & 15];
+    }
+    json_t *j = json_stringn(hex, 2 * n);
     free(hex);
-    return rc;
+    return j;
 }
 
-static void write_failed(struct run *r, const char *what)
+/* How much of text to keep: all of it, or JC_REJECT_RECORD_MAX bytes less the start of a
+ * UTF-8 character that the cut would split. */
+static size_t kept_length(const char *text, size_t len)
+{
+    if (len <= JC_REJECT_RECORD_MAX)
+        return len;
+    size_t keep = JC_REJECT_RECORD_MAX;
+    for (int i = 0; i < 3 && keep > 0 && ((unsigned char)text[keep] & 0xC0) == 0x80; i++)
+        keep--;
+    return keep;
+}
+
+/* Add the record as "record", or as "record_hex" if it is not UTF-8 text; if it is cut, its
+ * whole length and digest as "record_bytes" and "record_sha256". */
+static int set_record(json_t *obj, const char *text, size_t len)
+{
+    size_t keep = kept_length(text, len);
+    json_t *j = json_stringn(text, keep);
+    if ((j != NULL ? json_object_set_new(obj, "record", j)
+                   : json_object_set_new(obj, "record_hex", json_hex(text, keep))) != 0)
+        return -1;
+    if (keep == len)
+        return 0;
+    char digest[JC_SHA256_HEX_SIZE];
+    if (jc_sha256_hex(text, len, digest, NULL) != JC_OK)
+        return -1;
+    return json_object_set_new(obj, "record_bytes", json_integer((json_int_t)len)) != 0 ||
+           json_object_set_new(obj, "record_sha256", json_string(digest)) != 0 ? -1 : 0;
+}
+
+static void write_failed(struct run *r, const char *what, int errnum)
 {
     if (r->write_status == JC_OK)
         r->write_status = jc_error_set(&r->write_err, JC_ERR_IO, "rejects file %s: %s: %s",
-                                       r->rejects_path, what, strerror(errno ? errno : EIO));
+                                       r->rejects_path, what, strerror(errnum ? errnum : EIO));
+}
+
+static int append_to_buf(const char *buffer, size_t size, void *data)
+{
+    return jc_buf_append(data, buffer, size) == JC_OK ? 0 : -1;
+}
+
+/* The reject's line, into r->out. */
+static bool format_reject(struct run *r, const char *source, long line, jc_status_t status,
+                          const char *reason, const char *text, size_t len)
+{
+    json_t *obj = json_object();
+    jc_buf_reset(&r->out);
+    bool ok = obj != NULL && json_object_set_new(obj, "source", json_text(source)) == 0 &&
+              json_object_set_new(obj, "line", json_integer(line)) == 0 &&
+              json_object_set_new(obj, "status", json_string(jc_status_name(status))) == 0 &&
+              json_object_set_new(obj, "reason", json_text(reason)) == 0 &&
+              set_record(obj, text, len) == 0 &&
+              json_dump_callback(obj, append_to_buf, &r->out,
+                                 JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 &&
+              jc_buf_append(&r->out, "\n", 1) == JC_OK;
+    json_decref(obj);
+    return ok;
+}
+
+/* Write r->out whole, or cut the file back to where it was and say why. */
+static bool append_line(struct run *r)
+{
+    struct stat st;
+    if (fstat(r->rejects, &st) != 0) {
+        write_failed(r, "fstat", errno);
+        return false;
+    }
+    for (size_t done = 0; done < r->out.len;) {
+        ssize_t n = write(r->rejects, r->out.data + done, r->out.len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            bool left_cut = done > 0 && ftruncate(r->rejects, st.st_size) != 0;
+            write_failed(r, left_cut ? "write (and the part written could not be cut off)"
+                                     : "write", e);
+            return false;
+        }
+        done += (size_t)n;
+    }
+    return true;
 }
 
 static void write_reject(struct run *r, const char *source, long line, jc_status_t status,
                          const char *reason, const char *text, size_t len)
 {
-    json_t *obj = json_object();
-    errno = 0;
-    if (obj == NULL || json_object_set_new(obj, "source", json_text(source)) != 0 ||
-        json_object_set_new(obj, "line", json_integer(line)) != 0 ||
-        json_object_set_new(obj, "status", json_string(jc_status_name(status))) != 0 ||
-        json_object_set_new(obj, "reason", json_text(reason)) != 0 ||
-        set_record(obj, text, len) != 0)
-        write_failed(r, "out of memory");
-    else if (json_dumpf(obj, r->rejects, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 ||
-             fputc('\n', r->rejects) == EOF || fflush(r->rejects) != 0)
-        write_failed(r, "write");
-    json_decref(obj);
+    if (r->write_status == JC_OK) {
+        if (!format_reject(r, source, line, status, reason, text, len))
+            write_failed(r, "out of memory", ENOMEM);
+        else if (append_line(r))
+            return;
+    }
+    r->c->unwritten++;
+    if (r->o->on_unwritten != NULL)
+        r->o->on_unwritten(r->o->unwritten_opaque, source, line, status, reason);
 }
 
 /* ---- slots for records in flight ---- */
@@ -169,7 +290,9 @@ static void on_delivery(void *opaque, jc_status_t status, int32_t partition, int
         r->c->delivered++;
     } else {
         char reason[512];
-        snprintf(reason, sizeof reason, "not delivered: %s", errstr ? errstr : "unknown error");
+        snprintf(reason, sizeof reason, "not delivered: %s%s", errstr ? errstr : "unknown error",
+                 r->purging ? " (the run was stopped before its delivery report arrived; it "
+                              "may still have reached the broker: re-sending it is safe)" : "");
         r->c->undelivered++;
         write_reject(r, s->source, s->line, status, reason, (const char *)s->text.data,
                      s->text.len);
@@ -242,6 +365,8 @@ static void handle_record(struct run *r, const char *source, const jc_record_t *
                           jc_event_t *ev, jc_status_t st, const jc_error_t *e)
 {
     r->c->read++;
+    r->c->last_source = source;
+    r->c->last_line = rec->line;
     if (st != JC_OK)
         reject(r, source, rec, st, e);
     else if (r->o->dry_run)
@@ -255,6 +380,24 @@ static void handle_record(struct run *r, const char *source, const jc_record_t *
 
 /* ---- inputs ---- */
 
+/* Serve delivery reports while librdkafka holds all it may (so that the next send does not
+ * wait inside jc_producer_send) and no stop is asked. */
+static void wait_for_room(struct run *r)
+{
+    while (r->producer != NULL && jc_producer_outstanding(r->producer) >= r->queue_max &&
+           !should_stop(r)) {
+        jc_producer_poll(r->producer, JC_INGEST_PROGRESS_MS);
+        report_progress(r, false);
+    }
+}
+
+/* Whether to read another record. */
+static bool read_on(struct run *r)
+{
+    wait_for_room(r);
+    return !stop_reading(r);
+}
+
 static jc_status_t read_stream(struct run *r, FILE *in, const char *source, jc_error_t *err)
 {
     jc_reader_t *reader = jc_reader_new(in, r->o->format, r->o->csv_type, err);
@@ -262,12 +405,12 @@ static jc_status_t read_stream(struct run *r, FILE *in, const char *source, jc_e
         return err ? err->code : JC_ERR_NOMEM;
     jc_record_t rec;
     jc_event_t ev;
-    jc_status_t st;
+    jc_status_t st = JC_OK;
     jc_error_t e;
-    while (jc_reader_next(reader, &rec, &ev, &st, &e))
+    while (read_on(r) && jc_reader_next(reader, &rec, &ev, &st, &e))
         handle_record(r, source, &rec, &ev, st, &e);
     jc_reader_free(reader);
-    if (st != JC_OK)
+    if (st != JC_OK && !stop_reading(r)) /* a signal may interrupt a read: not an error */
         return jc_error_set(err, st, "%s: %s", source, e.message);
     return JC_OK;
 }
@@ -277,6 +420,8 @@ static jc_status_t read_input(struct run *r, const char *path, jc_error_t *err)
     if (strcmp(path, "-") == 0)
         return read_stream(r, stdin, "<stdin>", err);
     FILE *in = fopen(path, "r");
+    if (in == NULL && stop_reading(r))
+        return JC_OK; /* a signal may interrupt opening a FIFO */
     if (in == NULL)
         return jc_error_set(err, JC_ERR_IO, "%s: %s", path, strerror(errno));
     jc_status_t st = read_stream(r, in, path, err);
@@ -289,15 +434,16 @@ static jc_status_t read_inputs(struct run *r, jc_error_t *err)
     if (r->o->ninputs == 0)
         return read_input(r, "-", err);
     jc_status_t st = JC_OK;
-    for (size_t i = 0; i < r->o->ninputs && st == JC_OK; i++)
+    for (size_t i = 0; i < r->o->ninputs && st == JC_OK && !stop_reading(r); i++)
         st = read_input(r, r->o->inputs[i], err);
     return st;
 }
 
-/* Serve delivery reports until every sent record has had one. */
+/* Serve delivery reports until every sent record has had one, or a stop request's wait for
+ * them is over. */
 static void drain(struct run *r)
 {
-    while (jc_producer_outstanding(r->producer) > 0) {
+    while (jc_producer_outstanding(r->producer) > 0 && !stop_wait_over(r)) {
         jc_producer_flush(r->producer, JC_INGEST_PROGRESS_MS, NULL);
         report_progress(r, false);
     }
@@ -307,11 +453,15 @@ static void drain(struct run *r)
 
 static jc_status_t start(struct run *r, jc_error_t *err)
 {
-    r->rejects = fopen(r->rejects_path, "a");
-    if (r->rejects == NULL)
+    r->rejects = open(r->rejects_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    if (r->rejects < 0)
         return jc_error_set(err, JC_ERR_IO, "rejects file %s: %s", r->rejects_path,
                             strerror(errno));
     if (!r->o->dry_run) {
+        r->queue_max = atoi(jc_kafka_prop(r->o->props, "queue.buffering.max.messages",
+                                          DEFAULT_QUEUE_MAX));
+        if (r->queue_max <= 0)
+            r->queue_max = INT_MAX; /* librdkafka refuses such a value anyway */
         r->producer = jc_producer_new(r->o->props, on_delivery, r, err);
         return r->producer != NULL ? JC_OK : (err ? err->code : JC_ERR_KAFKA);
     }
@@ -329,14 +479,17 @@ static jc_status_t finish(struct run *r, jc_status_t st, jc_error_t *err)
 {
     if (r->producer != NULL)
         drain(r);
+    r->purging = jc_producer_outstanding(r->producer) > 0;
     jc_producer_free(r->producer); /* reports anything still outstanding */
     jc_codec_free(r->codec);
     jc_signers_free(r->signers);
     jc_buf_free(&r->encoded);
     free_slots(r);
+    jc_buf_free(&r->out);
+    should_stop(r); /* a stop asked at the very end still counts */
     report_progress(r, true);
-    if (r->rejects != NULL && fclose(r->rejects) != 0)
-        write_failed(r, "close");
+    if (r->rejects >= 0 && close(r->rejects) != 0)
+        write_failed(r, "close", errno);
     if (st == JC_OK && r->write_status != JC_OK)
         st = jc_error_set(err, r->write_status, "%s", r->write_err.message);
     return st;
@@ -353,7 +506,7 @@ jc_status_t jc_ingest_run(const jc_ingest_opts_t *opts, jc_ingest_counts_t *coun
         opts->rejects_path == NULL || *opts->rejects_path == '\0')
         return jc_error_set(err, JC_ERR_INVALID_ARG, "jc_ingest_run: inputs and a rejects file "
                             "are required");
-    struct run r = {.o = opts, .c = counts, .rejects_path = opts->rejects_path,
+    struct run r = {.o = opts, .c = counts, .rejects = -1, .rejects_path = opts->rejects_path,
                     .last_progress_ms = jc_mono_ms()};
     jc_status_t st = start(&r, err);
     if (st == JC_OK)

@@ -33,6 +33,11 @@ const jc_embedded_file_t *jc_embedded_find(const jc_embedded_file_t *set, size_t
 /* 64-bit hash of n bytes with a seed (hash.c). */
 uint64_t jc_hash64(const void *data, size_t n, uint64_t seed);
 
+/* Fold the string s onto one line in place (error.c; every error message and log message goes
+ * through it): each run of control characters, with the spaces on either side of it, becomes
+ * one space, and none is left at the start or the end. */
+void jc_one_line(char *s);
+
 /* ---- CSV (csvrows.c, over libcsv) ---- */
 
 /* Called once per row with its fields (NUL-terminated) and 1-based row number; a status other

@@ -6,22 +6,13 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
+
+#include "internal.h"
 
 const char *jc_log_level_name(jc_log_level_t level)
 {
     static const char *const names[] = {"debug", "info", "warn", "error"};
     return (unsigned)level < sizeof names / sizeof names[0] ? names[level] : "?";
-}
-
-static void fold_lines(char *s)
-{
-    for (char *p = s; *p; p++)
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            *p = ' ';
-    size_t n = strlen(s);
-    while (n > 0 && s[n - 1] == ' ')
-        s[--n] = '\0';
 }
 
 void jc_logf(jc_log_cb cb, void *opaque, jc_log_level_t level, const char *event,
@@ -36,7 +27,7 @@ void jc_logf(jc_log_cb cb, void *opaque, jc_log_level_t level, const char *event
     va_end(ap);
     if (n < 0)
         snprintf(message, sizeof message, "(unformattable message)");
-    fold_lines(message);
+    jc_one_line(message);
     cb(opaque, level, event, message);
 }
 

@@ -7,8 +7,8 @@
 #include "jiceng/log.h"
 
 /* Format a message and hand it to cb (nothing if cb is NULL). The message is cut to 1023
- * bytes and made one line: newlines, carriage returns and tabs become spaces, trailing white
- * space is dropped (libpq's and librdkafka's messages may hold several lines). */
+ * bytes and made one line by jc_one_line (internal.h): each run of control characters becomes
+ * one space, none at the end (libpq's and librdkafka's messages may hold several lines). */
 void jc_logf(jc_log_cb cb, void *opaque, jc_log_level_t level, const char *event,
              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

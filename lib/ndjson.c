@@ -10,7 +10,11 @@
  * other member must name a field of the type; then each field of the table is read from its
  * member by the field's kind. A field may be omitted only if jc_field_optional says so
  * (nullable, or given a default by the newest schema, like visit.hours_on_site, added in v2).
- * On failure ev holds whatever was read so far.
+ * On failure ev holds whatever was read so far. Numbers come as text: an integer beyond 64 bits
+ * keeps its text for the field to name. yajl turns a lone surrogate escape into '?', so a line
+ * that parsed is scanned for one (a backslash in valid JSON always starts an escape); and
+ * yajl's position after an early end counts from its last (empty) buffer, so that end is put
+ * at the line's end.
  *
  * Formatting: a jansson object is built in table order with "type" first, timestamps as
  * jc_time_format text and nulls as null, and dumped compactly straight into the caller's
@@ -42,11 +46,11 @@
 /* ---- parsing: yajl's event parser collects the members, then the field table reads them ---- */
 
 typedef enum {
-    JV_NULL, JV_FALSE, JV_TRUE, JV_INTEGER, JV_REAL, JV_STRING, JV_OBJECT, JV_ARRAY
+    JV_NULL, JV_FALSE, JV_TRUE, JV_INTEGER, JV_BIG_INTEGER, JV_REAL, JV_STRING, JV_OBJECT, JV_ARRAY
 } jv_kind_t;
 
 /* One member's value. Strings (and keys) live in the parse's arena, at an offset, since the
- * arena may move while it grows. */
+ * arena may move while it grows; so does the text of an integer beyond 64 bits. */
 typedef struct jv {
     jv_kind_t kind;
     long long integer;
@@ -69,7 +73,8 @@ typedef struct parse_state {
 
 static const char *kind_name(jv_kind_t k)
 {
-    static const char *const names[] = {"null", "false", "true", "an integer", "a real number",
+    static const char *const names[] = {"null", "false", "true", "an integer",
+                                        "an integer beyond 64 bits", "a real number",
                                         "a string", "an object", "an array"};
     return names[k];
 }
@@ -94,25 +99,32 @@ static int on_value(parse_state_t *ps, jv_kind_t kind, long long i, const unsign
     jv_t *v = &ps->val[ps->nmembers - 1];
     v->kind = kind;
     v->integer = i;
-    return kind == JV_STRING ? keep_text(ps, s, len, &v->str_off) && (v->str_len = len, 1) : 1;
+    if (kind != JV_STRING && kind != JV_BIG_INTEGER)
+        return 1;
+    v->str_len = len;
+    return keep_text(ps, s, len, &v->str_off);
 }
 
 static int cb_null(void *ctx) { return on_value(ctx, JV_NULL, 0, NULL, 0); }
 static int cb_bool(void *ctx, int b) { return on_value(ctx, b ? JV_TRUE : JV_FALSE, 0, NULL, 0); }
 /* Numbers arrive as their text (yajl's own integer conversion refuses INT64_MIN): a number
- * with a fraction or exponent is a real; an integer outside 64 bits stops the parse. */
+ * with a fraction or exponent is a real; an integer outside 64 bits keeps its text, for the
+ * field it is given to to say what is wrong with it. */
 static int cb_number(void *ctx, const char *text, size_t len)
 {
     if (memchr(text, '.', len) || memchr(text, 'e', len) || memchr(text, 'E', len))
         return on_value(ctx, JV_REAL, 0, NULL, 0);
+    const unsigned char *digits = (const unsigned char *)text;
     char buf[32];
-    if (len >= sizeof buf)
-        return 0; /* more digits than any 64-bit integer has */
+    if (len >= sizeof buf) /* more digits than any 64-bit integer has */
+        return on_value(ctx, JV_BIG_INTEGER, 0, digits, len);
     memcpy(buf, text, len);
     buf[len] = '\0';
     errno = 0;
     long long i = strtoll(buf, NULL, 10);
-    return errno == ERANGE ? 0 : on_value(ctx, JV_INTEGER, i, NULL, 0);
+    if (errno == ERANGE)
+        return on_value(ctx, JV_BIG_INTEGER, 0, digits, len);
+    return on_value(ctx, JV_INTEGER, i, NULL, 0);
 }
 
 static int cb_string(void *ctx, const unsigned char *s, size_t len)
@@ -188,6 +200,9 @@ static jc_status_t read_timestamp(const parse_state_t *ps, const jc_field_t *f, 
         *dst = (int64_t)v->integer;
         return JC_OK;
     }
+    if (v->kind == JV_BIG_INTEGER)
+        return jc_error_set(err, JC_ERR_BAD_FIELD, "field '%s' value %.64s is outside the 64-bit "
+                            "range of epoch milliseconds", f->name, text_of(ps, v->str_off));
     if (v->kind != JV_STRING)
         return wrong_type(f, v, "an ISO-8601 string or epoch milliseconds", err);
     jc_error_t terr;
@@ -196,8 +211,12 @@ static jc_status_t read_timestamp(const parse_state_t *ps, const jc_field_t *f, 
     return JC_OK;
 }
 
-static jc_status_t read_int32(const jc_field_t *f, const jv_t *v, int32_t *dst, jc_error_t *err)
+static jc_status_t read_int32(const parse_state_t *ps, const jc_field_t *f, const jv_t *v,
+                              int32_t *dst, jc_error_t *err)
 {
+    if (v->kind == JV_BIG_INTEGER)
+        return jc_error_set(err, JC_ERR_BAD_FIELD, "field '%s' value %.64s is outside the "
+                            "32-bit integer range", f->name, text_of(ps, v->str_off));
     if (v->kind != JV_INTEGER)
         return wrong_type(f, v, "an integer", err);
     if (v->integer < INT32_MIN || v->integer > INT32_MAX)
@@ -233,7 +252,7 @@ static jc_status_t read_field(const parse_state_t *ps, const jc_field_t *f, cons
         return read_timestamp(ps, f, v, dst, err);
     case JC_FIELD_COUNTY:
     case JC_FIELD_COUNT:
-        return read_int32(f, v, dst, err);
+        return read_int32(ps, f, v, dst, err);
     case JC_FIELD_ENUM:
         return read_enum(ps, f, v, dst, err);
     case JC_FIELD_BOOL:
@@ -364,26 +383,79 @@ static jc_status_t read_object(const parse_state_t *ps, jc_event_t *ev, jc_error
     return read_fields(ps, ev, member_of, err);
 }
 
-/* Run yajl over the line into ps; JC_ERR_PARSE with yajl's reason and position. */
+/* The code unit of the \uXXXX escape at s (which holds at least 6 bytes), or -1. */
+static long escape_unit(const char *s)
+{
+    if (s[0] != '\\' || s[1] != 'u')
+        return -1;
+    long u = 0;
+    for (int i = 2; i < 6; i++) {
+        int c = (unsigned char)s[i], d = c >= '0' && c <= '9'   ? c - '0'
+                                       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        u = u * 16 + d;
+    }
+    return u;
+}
+
+#define IS_HIGH_SURROGATE(u) ((u) >= 0xD800 && (u) <= 0xDBFF)
+#define IS_LOW_SURROGATE(u) ((u) >= 0xDC00 && (u) <= 0xDFFF)
+
+/* The offset of the first \uXXXX escape in line that is a UTF-16 surrogate without its other
+ * half, or -1. yajl turns such an escape into '?' or into bytes that are not UTF-8; it has no
+ * character. The line is valid JSON here, so every backslash starts an escape in a string. */
+static long lone_surrogate(const char *line, size_t len)
+{
+    size_t i = 0;
+    const char *bs;
+    while (i < len && (bs = memchr(line + i, '\\', len - i)) != NULL) {
+        i = (size_t)(bs - line);
+        long u = i + 6 <= len ? escape_unit(line + i) : -1;
+        long low = IS_HIGH_SURROGATE(u) && i + 12 <= len ? escape_unit(line + i + 6) : -1;
+        if (IS_LOW_SURROGATE(u) || (IS_HIGH_SURROGATE(u) && !IS_LOW_SURROGATE(low)))
+            return (long)i;
+        i += u < 0 ? 2 : IS_HIGH_SURROGATE(u) ? 12 : 6; /* past the escape, or the pair */
+    }
+    return -1;
+}
+
+/* JC_ERR_PARSE for a failed yajl parse: its reason, and where (the end of the line if the
+ * line ends before the JSON value does; yajl counts from the last buffer it was given). */
+static jc_status_t yajl_failure(yajl_handle h, bool at_end, size_t len, jc_error_t *err)
+{
+    size_t at = at_end ? len : yajl_get_bytes_consumed(h);
+    unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
+    jc_status_t st = jc_error_set(err, JC_ERR_PARSE, "invalid JSON at line 1 column %zu (byte "
+                                  "%zu): %s%s", at + 1, at,
+                                  at_end ? "the line ends before the JSON value does: " : "",
+                                  msg ? (const char *)msg : "parse error");
+    if (msg != NULL)
+        yajl_free_error(h, msg);
+    return st;
+}
+
+/* Run yajl over the line into ps; JC_ERR_PARSE with the reason and the position. */
 static jc_status_t scan_line(const char *line, size_t len, parse_state_t *ps, jc_error_t *err)
 {
     yajl_handle h = yajl_alloc(&callbacks, NULL, ps);
     if (h == NULL)
         return jc_error_set(err, JC_ERR_NOMEM, "ndjson: out of memory");
     yajl_status ys = yajl_parse(h, (const unsigned char *)line, len);
+    bool at_end = ys == yajl_status_ok;
     if (ys == yajl_status_ok)
         ys = yajl_complete_parse(h);
+    long lone;
     jc_status_t st = JC_OK;
-    if (ys != yajl_status_ok) {
-        size_t at = yajl_get_bytes_consumed(h);
-        unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
-        st = jc_error_set(err, JC_ERR_PARSE, "invalid JSON at line 1 column %zu (byte %zu): %s",
-                          at + 1, at, msg ? (const char *)msg : "parse error");
-        if (msg != NULL)
-            yajl_free_error(h, msg);
-    } else if (ps->nul_in_string) {
+    if (ys != yajl_status_ok)
+        st = yajl_failure(h, at_end, len, err);
+    else if (ps->nul_in_string)
         st = jc_error_set(err, JC_ERR_PARSE, "invalid JSON: \\u0000 is not allowed in strings");
-    }
+    else if ((lone = lone_surrogate(line, len)) >= 0)
+        st = jc_error_set(err, JC_ERR_PARSE, "invalid JSON at line 1 column %ld (byte %ld): "
+                          "%.6s is a lone UTF-16 surrogate (half of a pair without the other "
+                          "half), which is no character", lone + 1, lone, line + lone);
     yajl_free(h);
     return st;
 }

@@ -3,24 +3,12 @@
  *
  * Every statement goes through jc_pg_exec (text parameters, optionally binary ones) or
  * jc_pg_check (a result already obtained): a result other than COMMAND_OK or TUPLES_OK becomes
- * JC_ERR_PG with "postgres: <what>: <server message>", the message folded onto one line so a
- * log line stays one line. On success the caller may keep the result (out) or not.
+ * JC_ERR_PG with "postgres: <what>: <server message>" (jc_error_set folds libpq's several lines,
+ * DETAIL and HINT, onto one). On success the caller may keep the result (out) or not.
  */
 #include "pgexec.h"
 
 #include <stdlib.h>
-#include <string.h>
-
-/* libpq's messages end in a newline and may hold several lines (DETAIL, HINT): fold them. */
-static void one_line(char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
-        s[--n] = '\0';
-    for (char *p = s; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
-}
 
 jc_status_t jc_pg_check(PGconn *c, PGresult *r, const char *what, PGresult **out, long *rows,
                         jc_error_t *err)
@@ -29,8 +17,6 @@ jc_status_t jc_pg_check(PGconn *c, PGresult *r, const char *what, PGresult **out
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
         jc_error_set(err, JC_ERR_PG, "postgres: %s: %s", what,
                      r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(c));
-        if (err != NULL)
-            one_line(err->message);
         PQclear(r);
         return JC_ERR_PG;
     }

@@ -31,6 +31,15 @@
 #include "jiceng/validate.h"
 #include "kafkautil.h"
 
+/* JC_BENCH_UNSIGNED is defined only by bench/CMakeLists.txt, for the benchmark's unsigned
+ * comparison library (bench/README.md), never for an installed library or a program: its
+ * producer loads no signers and sends records without signature headers. */
+#ifdef JC_BENCH_UNSIGNED
+#define SIGNING 0
+#else
+#define SIGNING 1
+#endif
+
 struct jc_producer {
     rd_kafka_t *rk;
     rd_kafka_topic_t *topics[JC_EVENT_TYPE_COUNT];
@@ -131,7 +140,8 @@ jc_producer_t *jc_producer_new(const char *const *props, jc_delivery_cb on_deliv
     }
     p->on_delivery = on_delivery;
     p->ud = ud;
-    if (load_signers(p, props, err) != JC_OK || (p->codec = jc_codec_new(err)) == NULL ||
+    if ((SIGNING && load_signers(p, props, err) != JC_OK) ||
+        (p->codec = jc_codec_new(err)) == NULL ||
         (p->rk = new_client(p, props, err)) == NULL ||
         open_topics(p, jc_kafka_prop(props, JC_PROP_TOPIC_PREFIX, ""), err) != JC_OK) {
         jc_producer_free(p);
@@ -170,7 +180,8 @@ static jc_status_t enqueue(jc_producer_t *p, rd_kafka_topic_t *rkt, const char *
             return JC_OK;
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_headers_destroy(hdrs);
+            if (hdrs != NULL) /* none when unsigned (JC_BENCH_UNSIGNED) */
+                rd_kafka_headers_destroy(hdrs);
             return produce_error(p, rkt, e, err);
         }
         rd_kafka_poll(p->rk, 100);
@@ -202,7 +213,8 @@ jc_status_t jc_producer_send(jc_producer_t *p, jc_event_t *ev, void *opaque, jc_
                             "or an unknown event type");
     jc_status_t st = jc_event_validate(ev, jc_now_ms(), JC_DEFAULT_MAX_SKEW_MS, err);
     jc_signer_t *signer = NULL;
-    if (st == JC_OK && (signer = jc_signers_find(p->signers, ev->county_code)) == NULL)
+    if (SIGNING && st == JC_OK &&
+        (signer = jc_signers_find(p->signers, ev->county_code)) == NULL)
         st = jc_error_set(err, JC_ERR_UNAUTHORIZED, "no signing key for county %d",
                           (int)ev->county_code);
     if (st == JC_OK)
@@ -213,7 +225,7 @@ jc_status_t jc_producer_send(jc_producer_t *p, jc_event_t *ev, void *opaque, jc_
     int keylen = snprintf(key, sizeof key, "%d", (int)ev->county_code);
     rd_kafka_topic_t *rkt = p->topics[ev->type];
     rd_kafka_headers_t *hdrs = NULL;
-    st = sign_record(p, signer, rkt, key, (size_t)keylen, &hdrs, err);
+    st = SIGNING ? sign_record(p, signer, rkt, key, (size_t)keylen, &hdrs, err) : JC_OK;
     return st == JC_OK ? enqueue(p, rkt, key, (size_t)keylen, hdrs, opaque, err) : st;
 }
 

@@ -10,8 +10,12 @@
  * each column is mapped to a field of the type, and the fields that may be left out (nullable,
  * or given a default by the newest schema) are found from the catalog's schema text. A header
  * error is kept and returned for every data row, so that no row vanishes. After a CSV syntax
- * error the parser is reset and reading resumes on the next line. Nothing is allocated per
- * record once the buffers have grown to the longest record.
+ * error the parser is reset and reading resumes on the next line. A row that fails after
+ * running over a line break inside quotes is cut back to its first line (an unclosed quote
+ * there) and the lines after it are kept in a replay buffer that next_line reads before the
+ * stream, so the rows an open quote swallowed are read again as rows. A byte-order mark
+ * before the first line is dropped. Nothing is allocated per record once the buffers have grown
+ * to the longest record.
  */
 #include "jiceng/reader.h"
 
@@ -38,6 +42,8 @@ struct jc_reader {
     size_t cap;
     long lineno;
     bool eof;
+    jc_buf_t replay;    /* lines to read again before the stream's next (CSV) */
+    size_t replay_pos;
     /* CSV */
     struct csv_parser csv;
     bool csv_ready;
@@ -179,8 +185,30 @@ jc_status_t jc_field_from_text(jc_event_t *ev, const jc_field_t *f, const char *
 
 /* ---- lines ---- */
 
-/* Read the next physical line into r->line; its length, or -1 at the end or on error. */
-static ssize_t next_line(jc_reader_t *r, jc_status_t *status, jc_error_t *err)
+#define BOM "\xEF\xBB\xBF" /* UTF-8's byte-order mark */
+
+/* Take the next line to read again into r->line; its length, or -1 if out of memory. */
+static ssize_t replayed_line(jc_reader_t *r)
+{
+    const char *p = (const char *)r->replay.data + r->replay_pos;
+    size_t left = r->replay.len - r->replay_pos;
+    const char *nl = memchr(p, '\n', left);
+    size_t n = nl ? (size_t)(nl - p) + 1 : left;
+    if (n + 1 > r->cap) {
+        char *grown = realloc(r->line, n + 1);
+        if (grown == NULL)
+            return -1;
+        r->line = grown;
+        r->cap = n + 1;
+    }
+    memcpy(r->line, p, n);
+    r->line[n] = '\0';
+    r->replay_pos += n;
+    return (ssize_t)n;
+}
+
+/* Read the next line of the stream into r->line; its length, or -1 at the end or on error. */
+static ssize_t read_line(jc_reader_t *r, jc_status_t *status, jc_error_t *err)
 {
     errno = 0;
     ssize_t n = getline(&r->line, &r->cap, r->in);
@@ -189,9 +217,26 @@ static ssize_t next_line(jc_reader_t *r, jc_status_t *status, jc_error_t *err)
         if (ferror(r->in))
             *status = jc_error_set(err, JC_ERR_IO, "read error after line %ld: %s", r->lineno,
                                    strerror(errno ? errno : EIO));
-        return -1;
     }
-    r->lineno++;
+    return n;
+}
+
+/* The next physical line into r->line, a line to read again first, without a byte-order mark
+ * at the start of the input; its length, or -1 at the end or on error. */
+static ssize_t next_line(jc_reader_t *r, jc_status_t *status, jc_error_t *err)
+{
+    ssize_t n;
+    if (r->replay_pos < r->replay.len) {
+        if ((n = replayed_line(r)) < 0)
+            *status = jc_error_set(err, JC_ERR_NOMEM, "out of memory after line %ld",
+                                   r->lineno);
+    } else {
+        n = r->eof ? -1 : read_line(r, status, err);
+    }
+    if (n >= 0 && r->lineno++ == 0 && n >= 3 && memcmp(r->line, BOM, 3) == 0) {
+        n -= 3;
+        memmove(r->line, r->line + 3, (size_t)n + 1);
+    }
     return n;
 }
 
@@ -390,9 +435,53 @@ static bool broken_row(jc_reader_t *r, jc_record_t *rec, jc_status_t code, const
     jc_error_t e;
     if (start_csv(r, &e) != JC_OK) {
         r->eof = true; /* no parser left: stop after this record */
+        r->replay_pos = r->replay.len;
         *status = jc_error_set(err, e.code, "%s", e.message);
     }
     return true;
+}
+
+/* The length of the first line of the row in progress, its line break included. */
+static size_t first_line_length(const jc_reader_t *r)
+{
+    const unsigned char *nl = memchr(r->raw.data, '\n', r->raw.len);
+    return nl ? (size_t)(nl - r->raw.data) + 1 : r->raw.len;
+}
+
+/* Keep the lines of the row in progress after its first to be read again, before those still
+ * waiting to be; the row is left its first line. */
+static jc_status_t replay_after_first_line(jc_reader_t *r)
+{
+    size_t first = first_line_length(r), waiting = r->replay.len - r->replay_pos;
+    jc_buf_t next = {0};
+    if (jc_buf_append(&next, r->raw.data + first, r->raw.len - first) != JC_OK ||
+        (waiting > 0 && jc_buf_append(&next, r->replay.data + r->replay_pos, waiting) != JC_OK)) {
+        jc_buf_free(&next);
+        return JC_ERR_NOMEM;
+    }
+    jc_buf_free(&r->replay);
+    r->replay = next;
+    r->replay_pos = 0;
+    r->raw.len = first;
+    r->lineno = r->row_line;
+    return JC_OK;
+}
+
+/* A row that cannot be read (it runs on to runs_to) while a quoted cell is open. A quoted cell
+ * may span lines, but when such a row then fails, the quote left open on its first line is
+ * taken for the cause: that line alone is the record, and the lines after it are read again as
+ * rows, so that an unclosed quote costs one line, not the rows it swallowed. */
+static bool unclosed_quote(jc_reader_t *r, jc_record_t *rec, const char *runs_to,
+                           jc_status_t *status, jc_error_t *err)
+{
+    bool spans_lines = first_line_length(r) < r->raw.len;
+    if (spans_lines && replay_after_first_line(r) != JC_OK)
+        return broken_row(r, rec, JC_ERR_NOMEM, "out of memory", status, err);
+    char why[256];
+    snprintf(why, sizeof why, "CSV unclosed quote: the quoted cell opened on line %ld is not "
+             "closed (it runs on to %s)%s", r->row_line, runs_to,
+             spans_lines ? "; the lines after it are read again as rows" : "");
+    return broken_row(r, rec, JC_ERR_PARSE, why, status, err);
 }
 
 /* A completed row: the header (consumed, returns false) or a record (returns true). */
@@ -416,9 +505,22 @@ static bool finish_csv(jc_reader_t *r, jc_record_t *rec, jc_event_t *ev, jc_stat
     if (*status != JC_OK || r->raw.len == 0 || !r->csv_ready)
         return false;
     if (csv_fini(&r->csv, on_cell, on_row, r) != 0)
-        return broken_row(r, rec, JC_ERR_PARSE, "CSV syntax error: a quoted cell is not closed "
-                          "before the end of the input", status, err);
+        return unclosed_quote(r, rec, "the end of the input", status, err);
     return r->row_done && complete_row(r, rec, ev, status, err);
+}
+
+/* A syntax error in the row in progress: in its first line, or after an open quote. */
+static bool syntax_error(jc_reader_t *r, jc_record_t *rec, jc_status_t *status, jc_error_t *err)
+{
+    if (csv_error(&r->csv) != CSV_EPARSE)
+        return broken_row(r, rec, JC_ERR_NOMEM, "CSV parser out of memory", status, err);
+    if (first_line_length(r) < r->raw.len) {
+        char where[64];
+        snprintf(where, sizeof where, "a syntax error on line %ld", r->lineno);
+        return unclosed_quote(r, rec, where, status, err);
+    }
+    return broken_row(r, rec, JC_ERR_PARSE, "CSV syntax error (a quote inside an unquoted "
+                      "cell, or text after a closing quote)", status, err);
 }
 
 static bool next_csv(jc_reader_t *r, jc_record_t *rec, jc_event_t *ev, jc_status_t *status,
@@ -426,7 +528,7 @@ static bool next_csv(jc_reader_t *r, jc_record_t *rec, jc_event_t *ev, jc_status
 {
     reset_row(r);
     ssize_t n;
-    while (!r->eof && (n = next_line(r, status, err)) >= 0) {
+    while ((n = next_line(r, status, err)) >= 0) {
         if (r->raw.len == 0 && blank(r->line, (size_t)n))
             continue;
         if (r->raw.len == 0)
@@ -434,15 +536,11 @@ static bool next_csv(jc_reader_t *r, jc_record_t *rec, jc_event_t *ev, jc_status
         if (jc_buf_append(&r->raw, r->line, (size_t)n) != JC_OK)
             return broken_row(r, rec, JC_ERR_NOMEM, "out of memory", status, err);
         if (csv_parse(&r->csv, r->line, (size_t)n, on_cell, on_row, r) != (size_t)n)
-            return broken_row(r, rec, JC_ERR_PARSE, csv_error(&r->csv) == CSV_EPARSE
-                              ? "CSV syntax error (a quote inside an unquoted cell, or text "
-                                "after a closing quote)" : "CSV parser out of memory",
-                              status, err);
+            return syntax_error(r, rec, status, err);
         if (r->row_done && complete_row(r, rec, ev, status, err))
             return true;
         if (!r->row_done && r->raw.len > JC_RECORD_MAX)
-            return broken_row(r, rec, JC_ERR_TOO_LONG, "a quoted cell runs on for more than "
-                              "1 MiB", status, err);
+            return unclosed_quote(r, rec, "more than 1 MiB", status, err);
     }
     return finish_csv(r, rec, ev, status, err);
 }
@@ -479,6 +577,7 @@ void jc_reader_free(jc_reader_t *r)
     if (r->csv_ready)
         csv_free(&r->csv);
     free(r->line);
+    jc_buf_free(&r->replay);
     jc_buf_free(&r->raw);
     jc_buf_free(&r->cells);
     free(r);

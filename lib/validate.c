@@ -3,12 +3,14 @@
  *
  * jc_event_validate walks the event type's field table (jiceng/fields.h) and checks each field
  * by its kind: canonical UUID, bounded non-empty UTF-8 string, non-negative count, enum index
- * in range, county code that resolves to a current county (jiceng/reference.h), positive
- * timestamp not later than now plus the allowed skew. It then checks the rules that tie fields
- * together: a petition step's stage-specific fields and a disaster response's party members
- * among its responders. The first broken rule is reported by its own status code, with a
- * message naming the field and the value. The resolved county code is written back only when
- * every rule holds, so a rejected event is left as it was.
+ * in range, county code that resolves to a current county (jiceng/reference.h), timestamp
+ * from JC_EARLIEST_EVENT_MS on and not later than now plus the allowed skew. It then checks the
+ * rules that tie fields together: a petition step's stage-specific fields and a disaster
+ * response's party members among its responders. The first broken rule is reported by its own
+ * status code, with a message naming the field and the value. Only when every rule holds is the
+ * event put in canonical form -- the resolved county code written back, UUIDs lower-cased (the
+ * one place ids are canonicalised: dedup and the content hash see only validated events) --
+ * so a rejected event is left as it was.
  *
  * jc_utf8_valid accepts exactly the well-formed sequences of Unicode's table 3-7 (no
  * overlongs, surrogates or code points past U+10FFFF), skipping ASCII eight bytes at a time.
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "jiceng/fields.h"
+#include "jiceng/jtime.h"
 #include "jiceng/reference.h"
 
 /* ---- UTF-8 and UUID ---- */
@@ -113,6 +116,14 @@ int jc_uuid_valid(const char *s)
     return !bad && s[JC_UUID_LEN] == '\0';
 }
 
+/* A valid UUID text in lower case, in place (only its hex letters change). */
+static void uuid_lower(char *s)
+{
+    for (int i = 0; i < JC_UUID_LEN; i++)
+        if (s[i] >= 'A' && s[i] <= 'F')
+            s[i] = (char)(s[i] | 0x20);
+}
+
 static uint8_t hex_value(unsigned char c)
 {
     return (uint8_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
@@ -177,12 +188,26 @@ static jc_status_t check_string(const jc_field_t *f, const char *s, jc_error_t *
     return JC_OK;
 }
 
+/* The contract's floor: JC_EARLIEST_EVENT_MS, with a hint when ms reads as a time of this
+ * century in seconds. */
+static jc_status_t check_floor(const jc_field_t *f, int64_t ms, jc_error_t *err)
+{
+    if (ms >= JC_EARLIEST_EVENT_MS)
+        return JC_OK;
+    char earliest[40];
+    jc_time_format(JC_EARLIEST_EVENT_MS, earliest, sizeof earliest);
+    int seconds = ms >= JC_EARLIEST_EVENT_MS / 1000;
+    return jc_error_set(err, JC_ERR_TOO_EARLY, "%s: %" PRId64 " is before %" PRId64 " (%s), the "
+                        "earliest time the contract accepts (epoch milliseconds)%s", f->name, ms,
+                        (int64_t)JC_EARLIEST_EVENT_MS, earliest,
+                        seconds ? "; it reads as a time in seconds" : "");
+}
+
 static jc_status_t check_time(const jc_field_t *f, int64_t ms, const limits_t *lim,
                               jc_error_t *err)
 {
-    if (ms <= 0)
-        return jc_error_set(err, JC_ERR_BAD_FIELD, "%s: non-positive timestamp %" PRId64,
-                            f->name, ms);
+    if (ms < JC_EARLIEST_EVENT_MS)
+        return check_floor(f, ms, err);
     if (ms > lim->latest_ms)
         return jc_error_set(err, JC_ERR_FUTURE_TIME,
                             "%s: %" PRId64 " is later than now %" PRId64 " plus skew %" PRId64
@@ -192,10 +217,7 @@ static jc_status_t check_time(const jc_field_t *f, int64_t ms, const limits_t *l
 
 static jc_status_t check_opt_time(const jc_field_t *f, const jc_opt_time_t *t, jc_error_t *err)
 {
-    if (t->present && t->ms <= 0)
-        return jc_error_set(err, JC_ERR_BAD_FIELD, "%s: non-positive timestamp %" PRId64,
-                            f->name, t->ms);
-    return JC_OK;
+    return t->present ? check_floor(f, t->ms, err) : JC_OK;
 }
 
 static jc_status_t check_county(const jc_field_t *f, int32_t code, int32_t *current,
@@ -368,5 +390,8 @@ jc_status_t jc_event_validate(jc_event_t *ev, int64_t now_ms, int64_t max_skew_m
     if (st != JC_OK)
         return st;
     ev->county_code = county;
+    for (size_t i = 0; i < n; i++)
+        if (fields[i].kind == JC_FIELD_UUID)
+            uuid_lower(jc_field_ptr(ev, &fields[i]));
     return JC_OK;
 }

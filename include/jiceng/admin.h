@@ -1,6 +1,6 @@
 /*
  * jiceng/admin.h: the pipeline's Kafka topics: the four event topics (jc_event_topic) and the
- * dead-letter topic (JC_DEAD_LETTER_TOPIC); and the ACLs of a county system's principal.
+ * dead-letter topic (JC_DEAD_LETTER_TOPIC); and the ACLs of every role on them.
  *
  * Creation is idempotent and never alters a topic: a topic that exists with the requested
  * partition count is left as it is; one that exists with a DIFFERENT count is an error naming
@@ -16,14 +16,35 @@
  * kafka-configs tool can). Existing topics are described with a metadata request and
  * DescribeConfigs.
  *
- * ACLs. A county system's principal (User:county-520102) may write and describe the four event
- * topics and write idempotently on the cluster, nothing else (issue 10): jc_admin_county_acls
- * describes that set once, as data, for the client's topic prefix; jc_admin_create_acls,
- * jc_admin_delete_acls and jc_admin_describe_acls apply, remove and list ACL bindings
- * (CreateAcls, DeleteAcls, DescribeAcls). Creating a binding that exists and deleting one that
- * does not are no-ops, so granting and revoking are idempotent. The client must be the Kafka
- * administrator; note that librdkafka 2.0.2 reports a DescribeAcls the broker refused as an
- * empty list, not an error.
+ * ACLs: roles. Every principal but the administrator (a Kafka super user, like the broker) holds
+ * one of four roles, each a set of ALLOW bindings described once, as data, in lib/acls.c:
+ *   county      a county system (User:county-520102; the stack's loadgen plays all of them):
+ *               WRITE, DESCRIBE the four event topics; IDEMPOTENT_WRITE on the cluster. No read
+ *               anywhere, no dead-letter topic, no topic creation (issue 10).
+ *   aggregator  READ, DESCRIBE the event topics; WRITE, DESCRIBE the dead-letter topic; READ the
+ *               consumer groups whose id starts with JC_AGGREGATOR_GROUP.
+ *   steward     WRITE, DESCRIBE the event topics (re-drive); READ, DESCRIBE the dead-letter topic
+ *               in groups whose id starts with JC_STEWARD_GROUP; IDEMPOTENT_WRITE. Nobody else
+ *               but the administrator reads the dead-letter topic.
+ *   health      CREATE, READ, WRITE, DESCRIBE JC_HEALTH_TOPIC; READ groups JC_HEALTH_GROUP*.
+ * A role's set has two scopes. The bindings on the event and dead-letter topics (literal names,
+ * with the client's topic prefix) are its topic scope: granted once per prefix a principal
+ * holds the role on (the real topics, or a test's scratch topics). The rest (the cluster, the
+ * group prefixes, the health topic, which is never prefixed) is its shared scope, the same
+ * whatever the prefix.
+ *
+ * jc_admin_grant_role creates a role's whole set for a principal on the client's prefix.
+ * jc_admin_revoke_role removes the topic scope on the client's prefix, and the shared scope only
+ * when nothing else needs it: when the principal then holds none of the role's topic-scope
+ * bindings under any prefix (so revoking a county's scratch prefix keeps the IDEMPOTENT_WRITE
+ * its other prefixes need). A role without a topic scope (health) is held on the real topics
+ * only: revoking it under a non-empty prefix removes nothing. The check and the deletion are
+ * two requests: an administrator granting the same principal the same role at the same moment
+ * may lose the shared bindings (grant again). jc_admin_create_acls, jc_admin_delete_acls and
+ * jc_admin_describe_acls apply, remove and list bindings (CreateAcls, DeleteAcls,
+ * DescribeAcls). Creating a binding that exists and deleting one that does not are no-ops, so
+ * granting and revoking are idempotent. The client must be the Kafka administrator; note that
+ * librdkafka 2.0.2 reports a DescribeAcls the broker refused as an empty list, not an error.
  *
  * A client is configured with the same property list as jiceng/producer.h: librdkafka
  * properties (bootstrap.servers, security settings, ...) plus "jiceng.topic.prefix", which is
@@ -127,14 +148,62 @@ typedef struct jc_acl {
     bool deny;                    /**< a DENY binding (jiceng makes ALLOW bindings only) */
 } jc_acl_t;
 
-/** The number of bindings in a county system's set. */
-#define JC_COUNTY_ACL_COUNT 9
+/** The cluster resource's name in Kafka's ACLs. */
+#define JC_ACL_CLUSTER_NAME "kafka-cluster"
 
-/** The ACLs of a county system's principal (e.g. "User:county-520102"): WRITE and DESCRIBE on
- *  each event topic (literal names, with the client's topic prefix), IDEMPOTENT_WRITE on the
- *  cluster. JC_ERR_INVALID_ARG if the principal does not fit. */
-JC_API jc_status_t jc_admin_county_acls(const jc_admin_t *admin, const char *principal,
-                                        jc_acl_t out[JC_COUNTY_ACL_COUNT], jc_error_t *err);
+/** The consumer group id prefix of the steward (the dead-letter topic's reader). */
+#define JC_STEWARD_GROUP "jiceng-steward"
+
+/** The roles (see "ACLs: roles" above). */
+typedef enum jc_acl_role {
+    JC_ROLE_COUNTY,
+    JC_ROLE_AGGREGATOR,
+    JC_ROLE_STEWARD,
+    JC_ROLE_HEALTH,
+} jc_acl_role_t;
+
+#define JC_ACL_ROLE_COUNT 4
+
+/** Which part of a role's set (bit flags). */
+enum {
+    JC_ACL_SCOPE_TOPICS = 1, /**< the event and dead-letter topics, with the topic prefix */
+    JC_ACL_SCOPE_SHARED = 2, /**< the cluster, the group prefixes, the health topic */
+    JC_ACL_SCOPE_ALL = 3,
+};
+
+/** The most bindings a role's set has. */
+#define JC_ACL_SET_MAX 16
+
+/** "county", "aggregator", "steward", "health" ("unknown" for anything else). */
+JC_API const char *jc_acl_role_name(jc_acl_role_t role);
+
+/** The role named name; JC_ERR_INVALID_ARG naming the roles if there is none. */
+JC_API jc_status_t jc_acl_role_parse(const char *name, jc_acl_role_t *out, jc_error_t *err);
+
+/** The bindings of role's set in scopes (JC_ACL_SCOPE_*) for principal ("User:NAME"), its topics
+ *  named with topic_prefix (NULL: none), into out, *n of them. JC_ERR_INVALID_ARG if the
+ *  principal is not User:NAME or does not fit, or a topic name would be too long. */
+JC_API jc_status_t jc_acl_role_set(jc_acl_role_t role, const char *principal,
+                                   const char *topic_prefix, unsigned scopes,
+                                   jc_acl_t out[JC_ACL_SET_MAX], size_t *n, jc_error_t *err);
+
+/** true if role's set has a topic scope (all roles but health). */
+JC_API bool jc_acl_role_has_topic_scope(jc_acl_role_t role);
+
+/** true if acl is one of role's topic-scope bindings under some topic prefix (any principal). */
+JC_API bool jc_acl_role_topic_binding(jc_acl_role_t role, const jc_acl_t *acl);
+
+/** Create role's whole set for principal on the client's topic prefix (those in place are left
+ *  as they are); *created (may be NULL) receives how many were missing. */
+JC_API jc_status_t jc_admin_grant_role(jc_admin_t *admin, jc_acl_role_t role,
+                                       const char *principal, size_t *created, jc_error_t *err);
+
+/** Remove role's topic scope on the client's topic prefix from principal, and its shared scope
+ *  if nothing else needs it (see "ACLs: roles"); *deleted (may be NULL) receives how many
+ *  bindings went. */
+JC_API jc_status_t jc_admin_revoke_role(jc_admin_t *admin, jc_acl_role_t role,
+                                        const char *principal, size_t *deleted,
+                                        jc_error_t *err);
 
 /** Create the n ALLOW bindings (existing ones are left as they are). JC_ERR_KAFKA naming the
  *  binding if the broker refuses one (e.g. the client is not the administrator). */

@@ -12,9 +12,19 @@
  *     into in-memory deltas for a batch bounded by count and time;
  *   - it flushes a batch in ONE transaction (offset compare-and-set, ledger, one upsert per
  *     table, rejects with their records' key, value and headers) and only then produces the
- *     batch's rejects to the dead-letter topic (original headers, then jiceng.* ones);
+ *     batch's rejects to the dead-letter topic (original headers, then jiceng.* ones: source
+ *     topic, partition and offset, status, reason, and the length and SHA-256 of the record's
+ *     key and value). jiceng.rejects is the record of truth; a copy is still either delivered
+ *     (cut to fit the topic if it is too large: its length header then says how long the whole
+ *     was) or counted as failed (dead_letter_failed), never dropped unsaid. Retriable delivery
+ *     errors are retried by librdkafka within message.timeout.ms (30 s by default here), and
+ *     the copy is produced again up to 3 times in all; at the end of a run the copies still in
+ *     flight are waited for, up to message.timeout.ms, and then counted as failed;
  *   - before partitions are revoked it flushes; when they are lost it drops the uncommitted
  *     batch and re-reads from PostgreSQL;
+ *   - PostgreSQL is first reached by jc_aggregator_run, which waits for it (connection, schema
+ *     check, signing keys) with the same backoff as below, until the stop flag, or
+ *     pg_start_wait_ms if set;
  *   - a PostgreSQL error rolls back, backs off, reconnects and retries the same batch: a batch
  *     is never skipped; a failed compare-and-set (fenced by a rebalance, or a commit that
  *     succeeded although its acknowledgement was lost) drops the batch and re-reads the
@@ -24,10 +34,15 @@
  *
  * It prints nothing. What happens is reported through the configuration's log callback
  * (jiceng/log.h), with these event keys:
- *   pg_retry             warn   PostgreSQL failed; the read or flush is retried after a pause
+ *   pg_retry             warn   PostgreSQL failed (or is not there yet at start: the message
+ *                               begins "at start:"); retried after a pause
+ *   pg_ready             info   PostgreSQL answered at start after failing at first
  *   batch_dropped        warn   a flush was fenced; the batch is dropped and read again
- *   dead_letter_failed   error  a reject's copy was not produced to the dead-letter topic (the
- *                               reject itself is in jiceng.rejects)
+ *   dead_letter_failed   error  a reject's copy never reached the dead-letter topic (the reject
+ *                               itself is in jiceng.rejects): the record, the reason
+ *   dead_letter_retry    warn   a copy failed in a way that may pass (timeout, transport,
+ *                               unknown topic); it is produced again
+ *   dead_letter_cut      info   a copy was delivered cut to fit the dead-letter topic
  *   ledger_expiry_failed warn   the hourly expiry of old dedup ledger entries was skipped
  *   signing_keys_read    debug  the signing keys were read (how many, and up to which record
  *                               time they hold)
@@ -37,7 +52,8 @@
  *                               hold: the broker's clock is ahead of PostgreSQL's (once a
  *                               minute at most)
  *   kafka_error          warn   the consumer reported an error (librdkafka keeps retrying)
- *   kafka_log            any    a log line of librdkafka itself ("FACILITY: text")
+ *   kafka_log            any    a log line of librdkafka itself ("FACILITY: text"), of the
+ *                               consumer or the dead-letter producer
  *   partitions_assigned, partitions_revoked, partitions_lost   debug   a rebalance
  * and its counters through a periodic hook (on_stats) that receives a copy of them. Both
  * callbacks run only in the threads that call jc_aggregator_new, jc_aggregator_run and
@@ -71,6 +87,12 @@ typedef struct jc_aggregator_stats {
     uint64_t rebalances;  /**< assignment changes: partitions assigned, revoked or lost */
     int64_t last_commit_ms; /**< when the last batch committed (UTC epoch ms); 0: none yet */
     uint64_t key_loads;   /**< times the signing keys were read from PostgreSQL */
+    uint64_t dead_letters;        /**< rejects' copies delivered to the dead-letter topic */
+    uint64_t dead_letters_cut;    /**< ... of them cut to fit the topic */
+    uint64_t dead_letter_retries; /**< copies produced again after a retriable failure */
+    uint64_t dead_letter_failed;  /**< copies that never reached the topic (their rejects are
+                                       in jiceng.rejects); a program should say so in its exit
+                                       status */
 } jc_aggregator_stats_t;
 
 /** Called with a copy of the counters; the copy is valid during the call only. */
@@ -88,14 +110,23 @@ typedef struct jc_aggregator_config {
     int ledger_retention_days;    /**< dedup window, by arrival (default 400) */
     int exit_when_caught_up;      /**< stop once every assigned partition is at its end and
                                        flushed (for the demo, tests and benchmarks) */
-    const char *const *kafka_properties; /**< NULL-terminated name, value pairs for librdkafka
-                                              (consumer and dead-letter producer) */
+    const char *const *kafka_properties; /**< NULL-terminated name, value pairs for librdkafka:
+                                              the consumer takes those that librdkafka does not
+                                              mark as producers' only, the dead-letter producer
+                                              those it does not mark as consumers' only */
+    int pg_start_wait_ms;         /**< at the start of a run, give up waiting for PostgreSQL
+                                       after this long (0: wait until stopped) */
     jc_log_cb log;                /**< what happens (events below); NULL: nothing is reported */
     void *log_opaque;             /**< passed to log */
     jc_aggregator_stats_cb on_stats; /**< called about every stats_interval_ms while running,
                                           and once when jc_aggregator_run ends; may be NULL */
     void *stats_opaque;           /**< passed to on_stats */
     int stats_interval_ms;        /**< default 1000 */
+    int end_offsets_interval_ms;  /**< refresh the start and end offsets of every partition of
+                                       the group's topics in jiceng.end_offsets this often, from
+                                       a thread of its own, for the lag read from PostgreSQL
+                                       (default 5000; log events end_offsets_failed warn,
+                                       end_offsets_recovered info, end_offsets_refreshed debug) */
 } jc_aggregator_config_t;
 
 /** The consumer group when the configuration names none. */
@@ -103,14 +134,17 @@ typedef struct jc_aggregator_config {
 
 typedef struct jc_aggregator jc_aggregator_t;
 
-/** Connect to PostgreSQL, check that its schema has every migration this library has
- *  (JC_ERR_SCHEMA_VERSION otherwise: the aggregator does not migrate; see jiceng/migrate.h),
- *  read the signing keys, create the consumer and the dead-letter producer. NULL with err set
- *  on failure. */
+/** Create the consumer and the dead-letter producer (nothing is connected yet). NULL with err
+ *  set on failure. */
 JC_API jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t *err);
 
-/** Consume until *stop becomes non-zero (e.g. from a SIGTERM handler) or, with
- *  exit_when_caught_up, until caught up; flush; leave the group. JC_OK on a clean stop. */
+/** Wait for PostgreSQL (retrying with backoff until *stop or pg_start_wait_ms: JC_ERR_PG),
+ *  check that its schema has every migration this library has (JC_ERR_SCHEMA_VERSION
+ *  otherwise: the aggregator does not migrate; see jiceng/migrate.h), read the signing keys;
+ *  consume until *stop becomes non-zero (e.g. from a SIGTERM handler) or, with
+ *  exit_when_caught_up, until caught up; flush; leave the group; wait for the dead-letter
+ *  copies in flight. JC_OK on a clean stop (even if some dead-letter copies failed: see
+ *  dead_letter_failed in the stats). */
 JC_API jc_status_t jc_aggregator_run(jc_aggregator_t *agg, volatile sig_atomic_t *stop,
                                      jc_error_t *err);
 

@@ -60,6 +60,8 @@ typedef enum jc_status {
     JC_ERR_WRONG_KEY,       /**< a record's key is null or not its event's county */
     /* the database (jiceng/migrate.h) */
     JC_ERR_SCHEMA_VERSION,  /**< the database schema is older than this library needs */
+    /* validation, added after the codes above (their values stay) */
+    JC_ERR_TOO_EARLY,       /**< a timestamp is before JC_EARLIEST_EVENT_MS (jiceng/validate.h) */
     JC_STATUS_COUNT_    /**< not a status: the number of them */
 } jc_status_t;
 
@@ -73,7 +75,9 @@ typedef struct jc_error {
 JC_API const char *jc_status_name(jc_status_t code);
 
 /** Set err (if not NULL) to code and a printf-style message; returns code, so a caller can
- *  write `return jc_error_set(err, JC_ERR_IO, "open %s: %s", path, strerror(errno));`. */
+ *  write `return jc_error_set(err, JC_ERR_IO, "open %s: %s", path, strerror(errno));`. The
+ *  message is always one line: each run of control characters in it (a libpq message's
+ *  newlines) becomes one space, and none is left at the end. */
 JC_API jc_status_t jc_error_set(jc_error_t *err, jc_status_t code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -23,7 +23,10 @@ extern "C" {
 /** Parse one line (len bytes, no newline needed) into ev. Checks JSON syntax, the type, that
  *  every required field is present with the right JSON type, enum symbols, string bounds and
  *  UTF-8; it does not apply the value rules of jc_event_validate. Unknown members are errors
- *  (JC_ERR_BAD_FIELD), so a misspelt field is not silently dropped. */
+ *  (JC_ERR_BAD_FIELD), so a misspelt field is not silently dropped. JC_ERR_PARSE says where
+ *  (the column; a line that ends too early, at its end); a \u escape that is half of a UTF-16
+ *  surrogate pair without the other half is JC_ERR_PARSE too (it is no character), and an
+ *  integer beyond 64 bits is a value outside its field's range (JC_ERR_BAD_FIELD). */
 JC_API jc_status_t jc_ndjson_parse(const char *line, size_t len, jc_event_t *ev, jc_error_t *err);
 
 /** Append ev as one JSON object and a newline to out. */

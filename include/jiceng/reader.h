@@ -7,7 +7,12 @@
  * (jiceng/fields.h). Every field must have a column except the nullable ones and those with a
  * schema default (as NDJSON lets them be omitted); an unknown or repeated column is an error.
  * Cells are read by jc_field_from_text, by field kind. An empty cell of a nullable field is
- * null, of a field with a default the default. A quoted cell may span lines.
+ * null, of a field with a default the default. A quoted cell may span lines; but a row that
+ * runs over a line break inside quotes and then cannot be read (a syntax error, the end of the
+ * input, or JC_RECORD_MAX bytes) is taken for an unclosed quote on its first line: that line
+ * alone is returned as the broken record (JC_ERR_PARSE, "CSV unclosed quote ..."), and the lines
+ * after it are read again as rows. A UTF-8 byte-order mark at the start of the input (either
+ * format) is skipped.
  *
  * Each record comes with its original text and the line it starts on, so that a rejected
  * record can be reported exactly as it was written. A broken record (bad JSON, a CSV quoting

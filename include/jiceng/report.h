@@ -74,7 +74,8 @@ typedef struct jc_period {
 /** The period the options name: from and to (YYYY-MM-DD, both or neither), month (YYYY-MM) or
  *  year (YYYY), at most one of the three; none: the last full calendar month before today (a
  *  day number, e.g. jc_local_day(jc_now_ms())). JC_ERR_INVALID_ARG for a malformed or impossible
- *  date, to before from, or more than one kind given. */
+ *  date, a day outside the days a report covers (2000-01-01, the contract's earliest, to
+ *  2099-12-31), to before from, or more than one kind given. */
 JC_API jc_status_t jc_period_from_options(const char *from, const char *to, const char *month,
                                           const char *year, int32_t today, jc_period_t *out,
                                           jc_error_t *err);

@@ -16,8 +16,9 @@
  *               open batch's): skipped if applied with the same content,
  *                                                              JC_ERR_CONFLICTING_DUPLICATE
  * then the event is folded. A reject keeps the record's key, value (null distinct from empty)
- * and headers for jiceng.rejects, and its dead-letter copy carries the original headers
- * followed by the jiceng.* ones saying where it came from and why.
+ * and headers for jiceng.rejects; after its batch commits, deadletter.c sends its copy to the
+ * dead-letter topic (original headers, then jiceng.* ones saying where it came from and why),
+ * and counts and logs a copy that never gets there.
  *
  * Signing keys (keys.h) are read from jiceng.signing_keys at start and again before a record
  * timestamped at or past the copy's horizon (database time of the read plus the table's notice
@@ -32,6 +33,11 @@
  * the committed set, the stored offsets advance, Kafka's committed offsets are updated for lag
  * tools, the rejects go to the dead-letter topic), so a crash at any point leaves PostgreSQL and
  * memory consistent: the next owner of a partition starts from PostgreSQL.
+ *
+ * PostgreSQL is first reached when the run starts (not when the aggregator is made): the
+ * connection, the schema check and the signing keys are retried with the same backoff as
+ * mid-run (log pg_retry) until they succeed, the stop flag is raised, or pg_start_wait_ms has
+ * passed; only a schema that is too old ends the run at once.
  *
  * Partitions come and go through the cooperative rebalance callback: on assignment each
  * partition's stored offset and dedup ledger are read and consumption starts there; before a
@@ -56,6 +62,8 @@
 #include "../kafkautil.h"
 #include "../logging.h"
 #include "check.h"
+#include "deadletter.h"
+#include "endoffsets.h"
 #include "jiceng/codec.h"
 #include "jiceng/jtime.h"
 #include "jiceng/migrate.h"
@@ -71,10 +79,13 @@
 #define KEYS_BEHIND_WARN_MS 60000      /* between two signing_keys_behind warnings */
 
 struct jc_aggregator {
+    jc_kafka_logger_t logger; /* first: the consumer's opaque (kafkautil.h) */
     jc_aggregator_config_t cfg;
     char topics[JC_EVENT_TYPE_COUNT][256];
     char dlq_topic[256];
-    rd_kafka_t *rk, *dlq;
+    rd_kafka_t *rk;
+    jc_deadletter_t *dlq; /* the rejects' dead-letter copies (deadletter.h) */
+    jc_endoffsets_t *end_offsets; /* refreshes jiceng.end_offsets for the lag (endoffsets.h) */
     PGconn *pg;
     jc_codec_t *codec;
     jc_keys_t keys;
@@ -282,18 +293,6 @@ static jc_status_t join_batch(jc_aggregator_t *a, jc_part_t *p, int64_t offset)
     return JC_OK;
 }
 
-/* The bytes a record's headers hold (names and values), for the batch's bound on rejects. */
-static size_t headers_bytes(const rd_kafka_headers_t *h)
-{
-    const char *name;
-    const void *value;
-    size_t size, total = 0;
-    for (size_t i = 0; h != NULL && rd_kafka_header_get_all(h, i, &name, &value, &size) ==
-                                        RD_KAFKA_RESP_ERR_NO_ERROR; i++)
-        total += strlen(name) + size;
-    return total;
-}
-
 /* Keep message m as a reject of the open batch: its key, value (null kept distinct from
  * empty) and headers (hdrs, NULL if none) as consumed. */
 static jc_status_t keep_reject(jc_aggregator_t *a, const jc_part_t *p, const rd_kafka_message_t *m,
@@ -324,7 +323,7 @@ static jc_status_t keep_reject(jc_aggregator_t *a, const jc_part_t *p, const rd_
     if (jc_buf_append(&r->key, m->key ? m->key : "", m->key_len) != JC_OK ||
         jc_buf_append(&r->payload, m->payload ? m->payload : "", m->len) != JC_OK)
         return JC_ERR_NOMEM;
-    a->reject_bytes += m->len + m->key_len + headers_bytes(hdrs);
+    a->reject_bytes += m->len + m->key_len + jc_kafka_headers_bytes(hdrs);
     return JC_OK;
 }
 
@@ -496,46 +495,6 @@ static void commit_to_kafka(jc_aggregator_t *a)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* A dead-letter copy's headers: the record's own, in order, then the jiceng.* ones (a reader
- * takes the last of each jiceng.* name: a record may carry such names itself). */
-static rd_kafka_headers_t *dead_letter_headers(const jc_reject_t *r)
-{
-    char part[16], off[24];
-    snprintf(part, sizeof part, "%d", (int)r->partition);
-    snprintf(off, sizeof off, "%lld", (long long)r->offset);
-    rd_kafka_headers_t *h = r->headers != NULL ? rd_kafka_headers_copy(r->headers)
-                                               : rd_kafka_headers_new(5);
-    if (h == NULL)
-        return NULL;
-    rd_kafka_header_add(h, "jiceng.source.topic", -1, r->topic, -1);
-    rd_kafka_header_add(h, "jiceng.source.partition", -1, part, -1);
-    rd_kafka_header_add(h, "jiceng.source.offset", -1, off, -1);
-    rd_kafka_header_add(h, "jiceng.status", -1, jc_status_name(r->status), -1);
-    rd_kafka_header_add(h, "jiceng.reason", -1, r->reason, -1);
-    return h;
-}
-
-static void dead_letter(jc_aggregator_t *a, const jc_reject_t *r)
-{
-    rd_kafka_headers_t *h = dead_letter_headers(r);
-    static char empty[1];
-    /* NULL for a null key or value, never for an empty one */
-    void *key = r->key_null ? NULL : r->key.data ? (void *)r->key.data : empty;
-    void *value = r->payload_null ? NULL : r->payload.data ? (void *)r->payload.data : empty;
-    rd_kafka_resp_err_t e = h == NULL ? RD_KAFKA_RESP_ERR__FAIL
-        : rd_kafka_producev(a->dlq, RD_KAFKA_V_TOPIC(a->dlq_topic),
-                            RD_KAFKA_V_KEY(key, r->key.len), RD_KAFKA_V_VALUE(value, r->payload.len),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                            RD_KAFKA_V_END);
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (h != NULL)
-            rd_kafka_headers_destroy(h);
-        LOG(a, JC_LOG_ERROR, "dead_letter_failed", "dead-letter copy of %s [%d] @%lld not sent "
-            "(%s); it is kept in jiceng.rejects", r->topic, (int)r->partition,
-            (long long)r->offset, rd_kafka_err2str(e));
-    }
-}
-
 static jc_status_t committed(jc_aggregator_t *a)
 {
     for (size_t i = 0; i < a->nbatch; i++) {
@@ -546,8 +505,8 @@ static jc_status_t committed(jc_aggregator_t *a)
     }
     commit_to_kafka(a);
     for (size_t i = 0; i < a->nrejects; i++)
-        dead_letter(a, &a->rejects[i]);
-    rd_kafka_poll(a->dlq, 0);
+        jc_deadletter_send(a->dlq, &a->rejects[i]); /* takes the reject's bytes */
+    jc_deadletter_poll(a->dlq);
     a->stats.applied += a->fold.events;
     a->stats.rejected += a->nrejects;
     a->stats.batches++;
@@ -692,25 +651,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- set-up ---------------------------------------------------------------------------- */
 
-/* librdkafka's log lines, served by this thread's polls (log.queue), to the log callback. */
-static void kafka_log(const rd_kafka_t *rk, int severity, const char *facility, const char *line)
+/* The consumer: our settings, then the caller's properties (which may override them) except
+ * those librdkafka marks as producers' only (they are the dead-letter producer's). */
+static rd_kafka_t *new_consumer(jc_aggregator_t *a, jc_error_t *err)
 {
-    jc_aggregator_t *a = rd_kafka_opaque(rk);
-    LOG(a, jc_log_level_from_syslog(severity), "kafka_log", "%s: %s", facility, line);
-}
-
-/* Route the client's log lines to kafka_log through its main queue, which this thread polls
- * (the consumer's is forwarded to the consumer queue by rd_kafka_poll_set_consumer). */
-static jc_status_t queue_logs(rd_kafka_t *rk, jc_error_t *err)
-{
-    rd_kafka_resp_err_t e = rd_kafka_set_log_queue(rk, NULL);
-    return e == RD_KAFKA_RESP_ERR_NO_ERROR ? JC_OK
-           : jc_error_set(err, JC_ERR_KAFKA, "kafka client: log queue: %s", rd_kafka_err2str(e));
-}
-
-static rd_kafka_t *new_client(jc_aggregator_t *a, rd_kafka_type_t type, jc_error_t *err)
-{
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *const consumer[] = {
         "bootstrap.servers", a->cfg.bootstrap,
         "group.id", a->cfg.group_id,
@@ -722,38 +666,29 @@ static rd_kafka_t *new_client(jc_aggregator_t *a, rd_kafka_type_t type, jc_error
         /* bounds librdkafka's prefetch per fetch (measured: lowering queued.min.messages as
          * well cost a third of the throughput for little memory) */
         "fetch.max.bytes", "16777216",
-        "log.queue", "true",
         NULL,
     };
-    const char *const producer[] = {
-        "bootstrap.servers", a->cfg.bootstrap,
-        "enable.idempotence", "true",
-        "acks", "all",
-        "log.queue", "true",
-        NULL,
-    };
-    /* ours first, then the caller's, which may override them */
-    jc_status_t st = jc_kafka_conf_apply(conf, type == RD_KAFKA_CONSUMER ? consumer : producer, err);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    jc_status_t st = jc_kafka_conf_apply_for(conf, RD_KAFKA_CONSUMER, consumer, err);
     if (st == JC_OK)
-        st = jc_kafka_conf_apply(conf, a->cfg.kafka_properties, err);
+        st = jc_kafka_conf_apply_for(conf, RD_KAFKA_CONSUMER, a->cfg.kafka_properties, err);
     if (st != JC_OK) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    if (type == RD_KAFKA_CONSUMER)
-        rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_opaque(conf, a);
-    rd_kafka_conf_set_log_cb(conf, kafka_log);
-    char errstr[512];
-    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
-    if (rk == NULL) {
-        rd_kafka_conf_destroy(conf);
-        jc_error_set(err, JC_ERR_KAFKA, "kafka client: %s", errstr);
-    } else if (queue_logs(rk, err) != JC_OK) {
-        rd_kafka_destroy(rk);
-        rk = NULL;
-    }
-    return rk;
+    return jc_kafka_client_new(RD_KAFKA_CONSUMER, conf, err);
+}
+
+static jc_deadletter_t *new_dead_letter(jc_aggregator_t *a, jc_error_t *err)
+{
+    jc_deadletter_config_t c = {
+        .bootstrap = a->cfg.bootstrap, .topic = a->dlq_topic,
+        .kafka_properties = a->cfg.kafka_properties, .log = a->cfg.log,
+        .log_opaque = a->cfg.log_opaque, .stats = &a->stats,
+    };
+    return jc_deadletter_new(&c, err);
 }
 
 static void apply_defaults(jc_aggregator_config_t *c)
@@ -774,12 +709,41 @@ static void apply_defaults(jc_aggregator_config_t *c)
         c->stats_interval_ms = 1000;
 }
 
-/* The database must have this library's schema; it is not migrated here (the aggregator's
- * role may not change it): jiceng/migrate.h. */
-static jc_status_t check_schema(jc_aggregator_t *a, jc_error_t *err)
+/* Connect, check that the database has this library's schema (it is not migrated here: the
+ * aggregator's role may not change it; jiceng/migrate.h) and read the signing keys. */
+static jc_status_t open_pg(jc_aggregator_t *a, jc_error_t *err)
 {
     jc_status_t st = pg_connect(a, err);
-    return st == JC_OK ? jc_schema_require(a->pg, NULL, err) : st;
+    if (st == JC_OK)
+        st = jc_schema_require(a->pg, NULL, err);
+    return st == JC_OK ? read_keys(a, err) : st;
+}
+
+/* open_pg, retried with backoff while PostgreSQL fails, until the stop flag is raised or
+ * pg_start_wait_ms (if set) has passed: then a JC_ERR_PG saying so. */
+static jc_status_t wait_for_pg(jc_aggregator_t *a, jc_error_t *err)
+{
+    int64_t started = jc_mono_ms();
+    for (int attempt = 1;; attempt++) {
+        jc_status_t st = open_pg(a, err);
+        if (st == JC_OK && attempt > 1)
+            LOG(a, JC_LOG_INFO, "pg_ready", "PostgreSQL answered at start after %d attempt(s)",
+                attempt);
+        if (st != JC_ERR_PG)
+            return st;
+        PQfinish(a->pg);
+        a->pg = NULL;
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        int64_t waited = jc_mono_ms() - started;
+        if (a->cfg.pg_start_wait_ms > 0 && waited >= a->cfg.pg_start_wait_ms)
+            return jc_error_set(err, JC_ERR_PG, "PostgreSQL still unavailable after %lld s of "
+                                "waiting at start: %s", (long long)(waited / 1000), why);
+        jc_error_set(err, JC_ERR_PG, "at start: %s", why);
+        if (!backoff(a, attempt, err))
+            return jc_error_set(err, JC_ERR_PG, "stopped while waiting for PostgreSQL at "
+                                "start: %s", why);
+    }
 }
 
 jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t *err)
@@ -798,12 +762,13 @@ jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t
     for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
         snprintf(a->topics[t], sizeof a->topics[t], "%s%s", a->cfg.topic_prefix, jc_event_topic(t));
     snprintf(a->dlq_topic, sizeof a->dlq_topic, "%s%s", a->cfg.topic_prefix, JC_DEAD_LETTER_TOPIC);
+    a->logger.log = a->cfg.log;
+    a->logger.opaque = a->cfg.log_opaque;
     a->stop = &never;
     jc_fold_init(&a->fold);
-    if ((a->codec = jc_codec_new(err)) == NULL || check_schema(a, err) != JC_OK ||
-        read_keys(a, err) != JC_OK ||
-        (a->rk = new_client(a, RD_KAFKA_CONSUMER, err)) == NULL ||
-        (a->dlq = new_client(a, RD_KAFKA_PRODUCER, err)) == NULL) {
+    if ((a->codec = jc_codec_new(err)) == NULL ||
+        (a->rk = new_consumer(a, err)) == NULL || (a->dlq = new_dead_letter(a, err)) == NULL ||
+        (a->end_offsets = jc_endoffsets_start(&a->cfg, err)) == NULL) {
         jc_aggregator_free(a);
         return NULL;
     }
@@ -852,6 +817,8 @@ static void publish_stats(jc_aggregator_t *a)
 
 static void housekeeping(jc_aggregator_t *a, int64_t now)
 {
+    jc_endoffsets_report(a->end_offsets); /* log what the refresher's thread met */
+    jc_deadletter_poll(a->dlq); /* delivery reports; copies due again */
     if (now - a->last_expire_ms >= EXPIRE_EVERY_MS) {
         jc_error_t err;
         a->last_expire_ms = now;
@@ -911,7 +878,9 @@ jc_status_t jc_aggregator_run(jc_aggregator_t *a, volatile sig_atomic_t *stop, j
     a->stop = stop != NULL ? stop : &never;
     a->last_expire_ms = a->last_stats_ms = jc_mono_ms();
     a->last_expire_ms -= EXPIRE_EVERY_MS; /* expire once at start */
-    jc_status_t st = subscribe(a, err);
+    jc_status_t st = wait_for_pg(a, err);
+    if (st == JC_OK)
+        st = subscribe(a, err);
     if (st == JC_OK)
         st = consume(a, err);
     if (st == JC_OK)
@@ -922,7 +891,7 @@ jc_status_t jc_aggregator_run(jc_aggregator_t *a, volatile sig_atomic_t *stop, j
         *err = a->fatal_err;
         st = a->fatal;
     }
-    rd_kafka_flush(a->dlq, 10000);
+    jc_deadletter_drain(a->dlq); /* every copy delivered, or counted as failed */
     publish_stats(a);
     return st;
 }
@@ -936,10 +905,10 @@ void jc_aggregator_free(jc_aggregator_t *a)
 {
     if (a == NULL)
         return;
+    jc_endoffsets_stop(a->end_offsets);
     if (a->rk != NULL)
         rd_kafka_destroy(a->rk);
-    if (a->dlq != NULL)
-        rd_kafka_destroy(a->dlq);
+    jc_deadletter_free(a->dlq);
     for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
         for (int p = 0; p < MAX_PARTITIONS; p++)
             if (a->by_type[t][p] != NULL)

@@ -30,6 +30,10 @@ static jc_status_t check_frame(jc_codec_t *codec, jc_keyring_t *ring, const jc_r
     return jc_codec_frame(codec, rec->value, rec->value_len, &v->schema_id, NULL, &v->err);
 }
 
+/* JC_BENCH_UNSIGNED is defined only by bench/CMakeLists.txt, for the benchmark's unsigned
+ * comparison library (bench/README.md), never for an installed library or a program: it leaves
+ * the signature and county steps out of STEPS. */
+#ifndef JC_BENCH_UNSIGNED
 /* signature: the timestamp keys are judged by is the broker's, and the signature verifies. */
 static jc_status_t check_signature(jc_codec_t *codec, jc_keyring_t *ring,
                                    const jc_record_t *rec, int64_t now_ms, jc_verdict_t *v)
@@ -51,6 +55,7 @@ static jc_status_t check_signature(jc_codec_t *codec, jc_keyring_t *ring,
     jc_signed_record_headers(&sr, rec->headers);
     return jc_sign_verify(ring, &sr, &v->key, &v->sign, &v->err);
 }
+#endif
 
 static jc_status_t check_decode(jc_codec_t *codec, jc_keyring_t *ring, const jc_record_t *rec,
                                 int64_t now_ms, jc_verdict_t *v)
@@ -60,6 +65,7 @@ static jc_status_t check_decode(jc_codec_t *codec, jc_keyring_t *ring, const jc_
     return jc_codec_decode(codec, rec->value, rec->value_len, &v->event, &v->schema_id, &v->err);
 }
 
+#ifndef JC_BENCH_UNSIGNED /* bench/ only: see check_signature */
 /* county: the event's county (old codes mapped) is the signing key's. */
 static jc_status_t check_county(jc_codec_t *codec, jc_keyring_t *ring, const jc_record_t *rec,
                                 int64_t now_ms, jc_verdict_t *v)
@@ -72,6 +78,7 @@ static jc_status_t check_county(jc_codec_t *codec, jc_keyring_t *ring, const jc_
         return jc_error_set(&v->err, JC_ERR_UNAUTHORIZED, "county: no verified signing key");
     return jc_sign_check_county(v->key, v->event.county_code, &v->sign, &v->err);
 }
+#endif
 
 static jc_status_t check_topic(jc_codec_t *codec, jc_keyring_t *ring, const jc_record_t *rec,
                                int64_t now_ms, jc_verdict_t *v)
@@ -143,9 +150,13 @@ static const struct step {
     step_fn run;
 } STEPS[] = {
     {JC_CHECK_FRAME, "frame", check_frame},
+#ifndef JC_BENCH_UNSIGNED /* bench/ only: see check_signature */
     {JC_CHECK_SIGNATURE, "signature", check_signature},
+#endif
     {JC_CHECK_DECODE, "decode", check_decode},
+#ifndef JC_BENCH_UNSIGNED
     {JC_CHECK_COUNTY, "county", check_county},
+#endif
     {JC_CHECK_TOPIC, "topic", check_topic},
     {JC_CHECK_KEY, "key", check_key},
     {JC_CHECK_VALIDATION, "validation", check_validation},

@@ -146,20 +146,30 @@ static int silence(FILE *out, const jc_report_t *r)
     return bad;
 }
 
+/* One freshness row of group f: metric key, its value (an integer, or a time if is_time), or
+ * empty if it has none. */
+static int fresh_metric(FILE *out, const rp_fresh_t *f, const char *key, bool has, int64_t v, bool is_time)
+{
+    row_t row = plain("freshness", f->group_id, key);
+    if (has && is_time)
+        jc_time_format(v, row.value, sizeof row.value);
+    else if (has)
+        snprintf(row.value, sizeof row.value, "%lld", (long long)v);
+    return emit(out, &row);
+}
+
 static int freshness(FILE *out, const jc_report_t *r)
 {
-    static const char *const keys[] = {"topics", "partitions", "newest_event_at", "lag", "updated_at"};
     int bad = 0;
     for (size_t i = 0; i < r->nfresh; i++) {
         const rp_fresh_t *f = &r->fresh[i];
-        for (int k = 0; k < 5; k++) {
-            row_t row = plain("freshness", f->group_id, keys[k]);
-            if (k == 0 || k == 1 || k == 3)
-                snprintf(row.value, sizeof row.value, "%lld", (long long)(k == 0 ? f->topics : k == 1 ? f->partitions : f->lag));
-            else if (k == 4 || f->has_newest)
-                jc_time_format(k == 4 ? f->updated_ms : f->newest_ms, row.value, sizeof row.value);
-            bad |= emit(out, &row);
-        }
+        bad |= fresh_metric(out, f, "topics", true, f->topics, false);
+        bad |= fresh_metric(out, f, "partitions", true, f->partitions, false);
+        bad |= fresh_metric(out, f, "newest_event_at", f->has_newest, f->newest_ms, true);
+        bad |= fresh_metric(out, f, "lag", true, f->lag, false);
+        bad |= fresh_metric(out, f, "lag_observed_at", f->has_lag_age, f->lag_observed_ms, true);
+        bad |= fresh_metric(out, f, "lag_age_ms", f->has_lag_age, f->lag_age_ms, false);
+        bad |= fresh_metric(out, f, "updated_at", f->has_updated, f->updated_ms, true);
     }
     return bad;
 }

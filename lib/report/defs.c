@@ -16,6 +16,7 @@
 
 #include "jiceng/fields.h"
 #include "jiceng/jtime.h"
+#include "jiceng/lag.h"
 #include "model.h"
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -398,17 +399,31 @@ const char *rp_figure_text(const rp_figure_t *f, const int64_t *raw, char *buf, 
     return buf;
 }
 
-bool rp_freshness_total(const jc_report_t *r, int64_t *lag, int64_t *newest_ms)
+bool rp_freshness_total(const jc_report_t *r, int64_t *lag, int64_t *lag_age_ms, int64_t *newest_ms)
 {
     bool any = false;
     *lag = *newest_ms = 0;
+    *lag_age_ms = -1;
     for (size_t i = 0; i < r->nfresh; i++) {
         *lag += r->fresh[i].lag;
+        if (r->fresh[i].has_lag_age && r->fresh[i].lag_age_ms > *lag_age_ms)
+            *lag_age_ms = r->fresh[i].lag_age_ms;
         if (r->fresh[i].has_newest && (!any || r->fresh[i].newest_ms > *newest_ms))
             *newest_ms = r->fresh[i].newest_ms;
         any |= r->fresh[i].has_newest;
     }
     return any;
+}
+
+const char *rp_lag_text(int64_t lag, int64_t lag_age_ms, char *buf, size_t len)
+{
+    char age[32];
+    if (lag_age_ms < 0)
+        snprintf(buf, len, "— (no consumer has observed the topics)");
+    else
+        snprintf(buf, len, "%lld 条 messages (观测于 %s 前 observed %s ago)", (long long)lag,
+                 jc_lag_age_text(lag_age_ms, age, sizeof age), age);
+    return buf;
 }
 
 size_t rp_silent_count(const jc_report_t *r, int s)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "jiceng/jtime.h"
+#include "jiceng/lag.h"
 #include "model.h"
 
 static const char *const numerals[] = {"一", "二", "三", "四", "五", "六", "七", "八", "九", "十"};
@@ -80,14 +81,14 @@ static jc_status_t section_open(jc_buf_t *b, const char *id, int n, const char *
 
 static jc_status_t fresh_meta(const jc_report_t *r, jc_buf_t *b)
 {
-    int64_t lag, newest;
-    char t[40];
-    bool any = rp_freshness_total(r, &lag, &newest);
-    if (!any)
+    int64_t lag, age, newest;
+    char t[40], l[160];
+    bool any = rp_freshness_total(r, &lag, &age, &newest);
+    if (r->nfresh == 0)
         return rp_appendf(b, "<span><b>数据</b>尚无汇总数据 nothing aggregated yet</span>");
-    return rp_appendf(b, "<span id=\"freshness-summary\"><b>数据截至</b>%s · 积压 %lld 条 "
+    return rp_appendf(b, "<span id=\"freshness-summary\"><b>数据截至</b>%s · 积压 %s "
                          "<small>(newest event, consumer lag)</small></span>",
-                      rp_time_text(newest, t, sizeof t), (long long)lag);
+                      any ? rp_time_text(newest, t, sizeof t) : "—", rp_lag_text(lag, age, l, sizeof l));
 }
 
 /* The six figures a reader sees first, in the header band (the cards below repeat them). */
@@ -293,15 +294,17 @@ static jc_status_t silence_section(const jc_report_t *r, int n, jc_buf_t *b)
 
 static jc_status_t fresh_row(const rp_fresh_t *f, jc_buf_t *b)
 {
-    char t1[40], t2[40];
+    char t1[40], t2[40], age[32];
     jc_status_t st = rp_appendf(b, "<tr><td>");
     if (st == JC_OK)
         st = rp_append_html(b, f->group_id);
     if (st == JC_OK)
-        st = rp_appendf(b, "</td><td>%lld</td><td>%lld</td><td>%s</td><td>%lld</td><td>%s</td></tr>",
+        st = rp_appendf(b, "</td><td>%lld</td><td>%lld</td><td>%s</td><td>%lld</td><td>%s%s</td><td>%s</td></tr>",
                         (long long)f->topics, (long long)f->partitions,
                         f->has_newest ? rp_time_text(f->newest_ms, t1, sizeof t1) : "—", (long long)f->lag,
-                        rp_time_text(f->updated_ms, t2, sizeof t2));
+                        f->has_lag_age ? jc_lag_age_text(f->lag_age_ms, age, sizeof age) : "—",
+                        f->has_lag_age ? " 前 ago" : "",
+                        f->has_updated ? rp_time_text(f->updated_ms, t2, sizeof t2) : "—");
     return st;
 }
 
@@ -310,7 +313,8 @@ static jc_status_t freshness_section(const jc_report_t *r, int n, jc_buf_t *b)
     jc_status_t st = section_open(b, "freshness", n, "数据时效", "data freshness (北京时间 UTC+8)");
     if (st == JC_OK)
         st = rp_appendf(b, "<table><tr><th>消费组 consumer group</th><th>主题 topics</th><th>分区 partitions</th>"
-                           "<th>最新事件 newest event</th><th>积压 lag</th><th>更新于 updated</th></tr>");
+                           "<th>最新事件 newest event</th><th>积压 lag</th><th>积压观测于 lag observed</th>"
+                           "<th>更新于 updated</th></tr>");
     for (size_t i = 0; st == JC_OK && i < r->nfresh; i++)
         st = fresh_row(&r->fresh[i], b);
     return st == JC_OK ? rp_appendf(b, "</table></section>") : st;

@@ -193,7 +193,9 @@ static json_t *fresh_group_json(const rp_fresh_t *f, int *bad)
         *bad |= put(o, "partitions", json_integer(f->partitions));
         *bad |= put(o, "newest_event_at", f->has_newest ? time_text(f->newest_ms) : json_null());
         *bad |= put(o, "lag", json_integer(f->lag));
-        *bad |= put(o, "updated_at", time_text(f->updated_ms));
+        *bad |= put(o, "lag_observed_at", f->has_lag_age ? time_text(f->lag_observed_ms) : json_null());
+        *bad |= put(o, "lag_age_ms", f->has_lag_age ? json_integer(f->lag_age_ms) : json_null());
+        *bad |= put(o, "updated_at", f->has_updated ? time_text(f->updated_ms) : json_null());
     }
     return o;
 }
@@ -201,8 +203,8 @@ static json_t *fresh_group_json(const rp_fresh_t *f, int *bad)
 static json_t *freshness_json(const jc_report_t *r, int *bad)
 {
     json_t *o = json_object(), *groups = json_array();
-    int64_t lag, newest;
-    bool any = rp_freshness_total(r, &lag, &newest);
+    int64_t lag, age, newest;
+    bool any = rp_freshness_total(r, &lag, &age, &newest);
     *bad |= o == NULL || groups == NULL;
     for (size_t i = 0; groups != NULL && i < r->nfresh; i++)
         *bad |= push(groups, fresh_group_json(&r->fresh[i], bad));
@@ -212,6 +214,7 @@ static json_t *freshness_json(const jc_report_t *r, int *bad)
     }
     *bad |= put(o, "newest_event_at", any ? time_text(newest) : json_null());
     *bad |= put(o, "lag", json_integer(lag));
+    *bad |= put(o, "lag_age_ms", age >= 0 ? json_integer(age) : json_null());
     *bad |= put(o, "groups", groups);
     return o;
 }

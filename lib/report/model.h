@@ -137,11 +137,15 @@ typedef struct rp_month {
     int64_t v[RP_NMETRICS];
 } rp_month_t;
 
+/* A consumer group's row of report_freshness: lag is end offsets - next offsets, the end
+ * offsets as a running consumer of the group last observed them (the oldest part at
+ * lag_observed_ms, lag_age_ms before the query); with no consumer running the age grows. */
 typedef struct rp_fresh {
     char group_id[256];
     int64_t topics, partitions, lag;
-    bool has_newest;
-    int64_t newest_ms, updated_ms;
+    bool has_newest, has_updated, has_lag_age;
+    int64_t newest_ms, updated_ms;        /* newest event applied, last flush */
+    int64_t lag_observed_ms, lag_age_ms;  /* when the lag figure was observed, and its age */
 } rp_fresh_t;
 
 struct jc_report {
@@ -171,9 +175,13 @@ const char *rp_figure_text(const rp_figure_t *f, const int64_t *raw, char *buf, 
 /* counties silent for section s, and the number of them */
 size_t rp_silent_count(const jc_report_t *r, int s);
 
-/* The freshness of the whole report: the consumer lag summed over groups and the newest event
- * any group applied (*newest_ms). false if nothing was aggregated yet. */
-bool rp_freshness_total(const jc_report_t *r, int64_t *lag, int64_t *newest_ms);
+/* The freshness of the whole report: the consumer lag summed over groups, the age of its
+ * oldest part (*lag_age_ms, -1 if no group has a lag figure) and the newest event any group
+ * applied (*newest_ms). false if nothing was aggregated yet. */
+bool rp_freshness_total(const jc_report_t *r, int64_t *lag, int64_t *lag_age_ms, int64_t *newest_ms);
+/* The lag figure as the text and HTML formats show it: "1234 条 messages (观测于 12 s 前
+ * observed 12 s ago)", or "— (no consumer has observed the topics)" without an age. */
+const char *rp_lag_text(int64_t lag, int64_t lag_age_ms, char *buf, size_t len);
 /* "2026-01-31 23:59:58" (Asia/Shanghai) */
 const char *rp_time_text(int64_t ms, char *buf, size_t len);
 /* the period as "2026-01-01 — 2026-01-31" */

@@ -4,6 +4,12 @@
  * Days are the day numbers of jiceng/jtime.h; calendar arithmetic goes through its text form
  * (jc_day_format / jc_day_parse), so the calendar lives in one place: a month is counted as
  * year * 12 + month - 1, and a month's first day is parsed back from "YYYY-MM-01".
+ *
+ * A period given on the command line must lie within the days a report covers: from the
+ * contract's earliest time (JC_EARLIEST_EVENT_MS: no event is older) to LAST_DAY. Beyond those
+ * a report could only be empty, and its previous period (as long, just before it) would leave
+ * the calendar the database and the text forms share; a period outside them is a usage error
+ * that names the bounds, never a query.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +17,12 @@
 #include "jiceng/jtime.h"
 #include "jiceng/reference.h"
 #include "jiceng/report.h"
+#include "jiceng/validate.h"
+
+/* The last day a report covers: the end of the century that starts at the contract's floor. A
+ * later day is a typo, and the cap keeps the longest period's previous period (as long, just
+ * before it) at ordinary four-digit dates (from 1899-12-31 on). */
+#define LAST_DAY "2099-12-31"
 
 /* The calendar month of day as year * 12 + (month - 1). */
 static int month_index(int32_t day)
@@ -42,16 +54,30 @@ int32_t jc_month_add(int32_t day, int months)
     return month_start(month_index(day) + months);
 }
 
-/* A date from 1900 on (so that previous periods and trends stay in ordinary years). */
-static jc_status_t parse_day(const char *what, const char *s, int32_t *day, jc_error_t *err)
+/* JC_OK if day is among the days a report covers; else a usage error naming what, as given
+ * (shown), and the bounds. */
+static jc_status_t check_covered(const char *what, const char *shown, int32_t day,
+                                 jc_error_t *err)
 {
-    int32_t earliest = 0;
-    jc_day_parse("1900-01-01", &earliest, NULL);
+    int32_t first = jc_local_day(JC_EARLIEST_EVENT_MS), last = 0;
+    char a[16], b[16];
+    if (jc_day_parse(LAST_DAY, &last, err) != JC_OK)
+        return JC_ERR_INVALID_ARG;
+    if (day >= first && day <= last)
+        return JC_OK;
+    jc_day_format(first, a, sizeof a);
+    jc_day_format(last, b, sizeof b);
+    return jc_error_set(err, JC_ERR_INVALID_ARG, "%s: '%s' is outside the days a report covers, "
+                        "%s to %s (no event may be earlier than %s)", what, shown, a, b, a);
+}
+
+/* The day of "YYYY-MM-DD" s, among the days a report covers; what and shown name it in errors. */
+static jc_status_t parse_day(const char *what, const char *shown, const char *s, int32_t *day,
+                             jc_error_t *err)
+{
     if (jc_day_parse(s, day, NULL) != JC_OK)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "%s: '%s' is not a date YYYY-MM-DD", what, s);
-    if (*day < earliest)
-        return jc_error_set(err, JC_ERR_INVALID_ARG, "%s: '%s' is before 1900", what, s);
-    return JC_OK;
+    return check_covered(what, shown, *day, err);
 }
 
 static jc_status_t parse_month(const char *s, jc_period_t *p, jc_error_t *err)
@@ -62,11 +88,11 @@ static jc_status_t parse_month(const char *s, jc_period_t *p, jc_error_t *err)
     if (strlen(s) != 7 || s[4] != '-' || sscanf(s, "%4d-%2d%c", &y, &m, &extra) != 2 || m < 1 || m > 12)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "month: '%s' is not YYYY-MM", s);
     snprintf(text, sizeof text, "%04d-%02d-01", y, m);
-    if (parse_day("month", text, &p->from, err) != JC_OK)
+    if (parse_day("month", s, text, &p->from, err) != JC_OK)
         return JC_ERR_INVALID_ARG;
     p->kind = JC_PERIOD_MONTH;
     p->to = jc_month_add(p->from, 1) - 1;
-    return JC_OK;
+    return check_covered("month", s, p->to, err);
 }
 
 static jc_status_t parse_year(const char *s, jc_period_t *p, jc_error_t *err)
@@ -77,18 +103,19 @@ static jc_status_t parse_year(const char *s, jc_period_t *p, jc_error_t *err)
     if (strlen(s) != 4 || sscanf(s, "%4d%c", &y, &extra) != 1 || y < 1)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "year: '%s' is not YYYY", s);
     snprintf(text, sizeof text, "%04d-01-01", y);
-    if (parse_day("year", text, &p->from, err) != JC_OK)
+    if (parse_day("year", s, text, &p->from, err) != JC_OK)
         return JC_ERR_INVALID_ARG;
     p->kind = JC_PERIOD_YEAR;
     p->to = jc_month_add(p->from, 12) - 1;
-    return JC_OK;
+    return check_covered("year", s, p->to, err);
 }
 
 static jc_status_t parse_range(const char *from, const char *to, jc_period_t *p, jc_error_t *err)
 {
     if (from == NULL || to == NULL)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "from and to go together");
-    if (parse_day("from", from, &p->from, err) != JC_OK || parse_day("to", to, &p->to, err) != JC_OK)
+    if (parse_day("from", from, from, &p->from, err) != JC_OK ||
+        parse_day("to", to, to, &p->to, err) != JC_OK)
         return JC_ERR_INVALID_ARG;
     if (p->to < p->from)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "to %s is before from %s", to, from);

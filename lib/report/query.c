@@ -201,19 +201,32 @@ jc_status_t rp_fetch_counties(PGconn *c, const rp_scope_t *scope, rp_county_t **
     return *out ? JC_OK : jc_error_set(err, JC_ERR_NOMEM, "report: out of memory");
 }
 
+/* Column c of row i into *v, *has saying whether it was not null. */
+static jc_status_t optional_int(PGresult *r, int i, int c, bool *has, int64_t *v, jc_error_t *err)
+{
+    *has = !PQgetisnull(r, i, c);
+    *v = 0;
+    return *has ? parse_int(PQgetvalue(r, i, c), v, err) : JC_OK;
+}
+
 static jc_status_t fresh_row(PGresult *r, int i, rp_fresh_t *f, jc_error_t *err)
 {
+    bool observed = false;
     copy_text(f->group_id, sizeof f->group_id, PQgetvalue(r, i, 0));
-    f->has_newest = !PQgetisnull(r, i, 4);
     jc_status_t st = parse_int(PQgetvalue(r, i, 1), &f->topics, err);
     if (st == JC_OK)
         st = parse_int(PQgetvalue(r, i, 2), &f->partitions, err);
     if (st == JC_OK)
         st = parse_int(PQgetvalue(r, i, 3), &f->lag, err);
-    if (st == JC_OK && f->has_newest)
-        st = parse_int(PQgetvalue(r, i, 4), &f->newest_ms, err);
     if (st == JC_OK)
-        st = parse_int(PQgetvalue(r, i, 5), &f->updated_ms, err);
+        st = optional_int(r, i, 4, &f->has_newest, &f->newest_ms, err);
+    if (st == JC_OK)
+        st = optional_int(r, i, 5, &f->has_updated, &f->updated_ms, err);
+    if (st == JC_OK)
+        st = optional_int(r, i, 6, &observed, &f->lag_observed_ms, err);
+    if (st == JC_OK)
+        st = optional_int(r, i, 7, &f->has_lag_age, &f->lag_age_ms, err);
+    f->has_lag_age &= observed;
     return st;
 }
 
@@ -221,7 +234,8 @@ jc_status_t rp_fetch_freshness(PGconn *c, rp_fresh_t **out, size_t *n, jc_error_
 {
     PGresult *r = PQexec(c, "select group_id, topics, partitions, lag, "
                             "round(extract(epoch from newest_event_at) * 1000)::bigint, "
-                            "round(extract(epoch from updated_at) * 1000)::bigint "
+                            "round(extract(epoch from updated_at) * 1000)::bigint, "
+                            "round(extract(epoch from lag_observed_at) * 1000)::bigint, lag_age_ms "
                             "from jiceng.report_freshness order by group_id");
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         return query_failed(r, "report_freshness", err);

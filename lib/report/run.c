@@ -43,9 +43,6 @@ static jc_status_t connect_db(const char *conninfo, PGconn **c, jc_error_t *err)
         return JC_OK;
     jc_error_set(err, JC_ERR_PG, "cannot connect to the report database: %s",
                  *c ? PQerrorMessage(*c) : "out of memory");
-    size_t n = strlen(err ? err->message : "");
-    if (err != NULL && n > 0 && err->message[n - 1] == '\n')
-        err->message[n - 1] = '\0';
     PQfinish(*c);
     *c = NULL;
     return JC_ERR_PG;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jiceng/lag.h"
 #include "model.h"
 
 #define CELL 112
@@ -104,13 +105,14 @@ static jc_status_t region_line(const jc_report_t *r, jc_buf_t *b)
 
 static jc_status_t freshness_line(const jc_report_t *r, jc_buf_t *b)
 {
-    int64_t lag, newest;
-    char t[40];
-    bool any = rp_freshness_total(r, &lag, &newest);
-    if (!any)
+    int64_t lag, age, newest;
+    char t[40], l[160];
+    bool any = rp_freshness_total(r, &lag, &age, &newest);
+    if (r->nfresh == 0)
         return rp_appendf(b, "数据 data      尚无汇总数据 nothing aggregated yet\n");
-    return rp_appendf(b, "数据 data      最新事件 newest event %s (北京时间 UTC+8); 积压 consumer lag %lld 条 messages\n",
-                      rp_time_text(newest, t, sizeof t), (long long)lag);
+    return rp_appendf(b, "数据 data      最新事件 newest event %s%s; 积压 consumer lag %s\n",
+                      any ? rp_time_text(newest, t, sizeof t) : "— (尚无汇总数据 nothing aggregated yet)",
+                      any ? " (北京时间 UTC+8)" : "", rp_lag_text(lag, age, l, sizeof l));
 }
 
 static jc_status_t header(const jc_report_t *r, jc_buf_t *b)
@@ -338,19 +340,20 @@ static jc_status_t silence(const jc_report_t *r, int n, jc_buf_t *b)
 
 static jc_status_t freshness(const jc_report_t *r, int n, jc_buf_t *b)
 {
-    static const jc_align_t align[6] = {JC_ALIGN_LEFT, JC_ALIGN_RIGHT, JC_ALIGN_RIGHT, JC_ALIGN_LEFT,
-                                        JC_ALIGN_RIGHT, JC_ALIGN_LEFT};
-    static const char *const head[2][6] = {{"消费组", "主题", "分区", "最新事件", "积压", "更新于"},
-                                           {"consumer group", "topics", "partitions", "newest event", "lag", "updated"}};
-    grid_t g = {6, 0, 0, NULL, align};
+    static const jc_align_t align[7] = {JC_ALIGN_LEFT, JC_ALIGN_RIGHT, JC_ALIGN_RIGHT, JC_ALIGN_LEFT,
+                                        JC_ALIGN_RIGHT, JC_ALIGN_RIGHT, JC_ALIGN_LEFT};
+    static const char *const head[2][7] = {{"消费组", "主题", "分区", "最新事件", "积压", "积压观测于", "更新于"},
+                                           {"consumer group", "topics", "partitions", "newest event", "lag",
+                                            "lag observed", "updated"}};
+    grid_t g = {7, 0, 0, NULL, align};
     jc_status_t st = section_title(b, n, "数据时效", "Data freshness (北京时间 UTC+8)");
     for (int line = 0; st == JC_OK && line < 2; line++)
         if ((st = grid_row(&g)) == JC_OK)
-            for (int c = 0; c < 6; c++)
+            for (int c = 0; c < 7; c++)
                 grid_set(&g, (size_t)c, "%s", head[line][c]);
     for (size_t i = 0; st == JC_OK && i < r->nfresh; i++) {
         const rp_fresh_t *f = &r->fresh[i];
-        char t1[40], t2[40];
+        char t1[40], t2[40], age[32];
         if ((st = grid_row(&g)) != JC_OK)
             break;
         grid_set(&g, 0, "%s", f->group_id);
@@ -358,7 +361,11 @@ static jc_status_t freshness(const jc_report_t *r, int n, jc_buf_t *b)
         grid_set(&g, 2, "%lld", (long long)f->partitions);
         grid_set(&g, 3, "%s", f->has_newest ? rp_time_text(f->newest_ms, t1, sizeof t1) : "—");
         grid_set(&g, 4, "%lld", (long long)f->lag);
-        grid_set(&g, 5, "%s", rp_time_text(f->updated_ms, t2, sizeof t2));
+        if (f->has_lag_age)
+            grid_set(&g, 5, "%s 前 ago", jc_lag_age_text(f->lag_age_ms, age, sizeof age));
+        else
+            grid_set(&g, 5, "—");
+        grid_set(&g, 6, "%s", f->has_updated ? rp_time_text(f->updated_ms, t2, sizeof t2) : "—");
     }
     if (st == JC_OK)
         st = grid_render(&g, "  ", b);

@@ -6,6 +6,9 @@
  * day arithmetic). The one rule that matters most: the period must be over. Its end is the
  * Shanghai midnight after its last day, and every valid event occurs before that, so when the
  * end is not after now, validation's future-time check can never reject a generated event.
+ * Likewise at the other end: the earliest valid event (a late one) happens GEN_LATE_MAX_DAYS
+ * before the period, so a period starting that long after the contract's earliest day
+ * (JC_EARLIEST_EVENT_MS) can never have a generated event rejected as too early.
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,8 +16,7 @@
 
 #include "gen.h"
 #include "jiceng/jtime.h"
-
-#define FIRST_DAY_TEXT "2000-01-01"
+#include "jiceng/validate.h"
 
 /* The first day of the month of day. */
 static jc_status_t month_start(int32_t day, int32_t *first, jc_error_t *err)
@@ -70,10 +72,10 @@ static int rate_ok(double r)
 
 static jc_status_t check_period(const gen_config_t *cfg, int64_t now_ms, jc_error_t *err)
 {
-    int32_t first;
-    char from[16], to[16], now_text[40];
-    if (jc_day_parse(FIRST_DAY_TEXT, &first, err) != JC_OK)
-        return JC_ERR_INVALID_ARG;
+    int32_t earliest = jc_local_day(JC_EARLIEST_EVENT_MS), first = earliest + GEN_LATE_MAX_DAYS;
+    char from[16], to[16], earliest_text[16], first_text[16], now_text[40];
+    jc_day_format(earliest, earliest_text, sizeof earliest_text);
+    jc_day_format(first, first_text, sizeof first_text);
     jc_day_format(cfg->from_day, from, sizeof from);
     jc_day_format(cfg->to_day, to, sizeof to);
     if (cfg->from_day > cfg->to_day)
@@ -81,8 +83,9 @@ static jc_status_t check_period(const gen_config_t *cfg, int64_t now_ms, jc_erro
                             from, to);
     if (cfg->from_day < first || (int64_t)cfg->to_day - cfg->from_day + 1 > GEN_MAX_DAYS)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "the period %s..%s must start on or after "
-                            "%s and last at most %d days", from, to, FIRST_DAY_TEXT,
-                            GEN_MAX_DAYS);
+                            "%s (late events happen up to %d days before it, and no event may "
+                            "be earlier than %s) and last at most %d days", from, to, first_text,
+                            GEN_LATE_MAX_DAYS, earliest_text, GEN_MAX_DAYS);
     int64_t end_ms = ((int64_t)cfg->to_day + 1) * JC_DAY_MS - JC_SHANGHAI_OFFSET_MS;
     jc_time_format(now_ms, now_text, sizeof now_text);
     if (end_ms > now_ms)

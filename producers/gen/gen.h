@@ -23,6 +23,9 @@
 #define GEN_DEFAULT_LATE_RATE 0.005
 #define GEN_DEFAULT_MALFORMED_RATE 0.001
 #define GEN_MAX_RATE 0.3            /* each of the three rates */
+#define GEN_LATE_MIN_DAYS 20        /* a late event happens this many days before the period */
+#define GEN_LATE_MAX_DAYS 90        /* ... up to this many: the period starts at least this many
+                                       days after the contract's earliest time */
 
 typedef struct gen_config {
     uint64_t seed;
@@ -42,8 +45,10 @@ jc_status_t gen_month_days(const char *month, int32_t *from_day, int32_t *to_day
                            jc_error_t *err);
 
 /* JC_ERR_INVALID_ARG, naming the problem, unless cfg can be run at now_ms: the period is at
- * most GEN_MAX_DAYS long, starts in 2000 or later and ends (midnight after to_day, Shanghai)
- * no later than now_ms; events and rates are within their limits; out_dir is set. */
+ * most GEN_MAX_DAYS long, starts GEN_LATE_MAX_DAYS or more after the contract's earliest day
+ * (JC_EARLIEST_EVENT_MS, so that no valid event, late ones included, is older) and ends
+ * (midnight after to_day, Shanghai) no later than now_ms; events and rates are within their
+ * limits; out_dir is set. */
 jc_status_t gen_config_check(const gen_config_t *cfg, int64_t now_ms, jc_error_t *err);
 
 /* Check cfg (as gen_config_check) and write the workload. */

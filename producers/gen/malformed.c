@@ -3,7 +3,8 @@
  * malformed.h).
  *
  * A record starts as a valid event rendered by the model. Faults that jc_event_t can hold (a
- * negative count, a foreign county code, a far-future occurred_at) are set in the event
+ * negative count, a foreign county code, a far-future occurred_at, an occurred_at in seconds
+ * rather than milliseconds, before the contract's earliest time) are set in the event
  * before jc_ndjson_format writes it; faults it cannot hold (a missing member, an unknown
  * symbol or type, an over-long text) are made by editing the formatted object with jansson;
  * invalid JSON is the formatted line cut short at an ASCII byte (so the file stays UTF-8)
@@ -33,6 +34,7 @@ static const struct {
     [GEN_BAD_TYPE] = {"unknown_type", JC_ERR_BAD_FIELD},
     [GEN_BAD_TOO_LONG] = {"text_too_long", JC_ERR_TOO_LONG},
     [GEN_BAD_FUTURE] = {"future_time", JC_ERR_FUTURE_TIME},
+    [GEN_BAD_SECONDS] = {"time_in_seconds", JC_ERR_TOO_EARLY},
 };
 
 /* Per event type, what each fault breaks: required members to delete (never one the contract
@@ -89,6 +91,8 @@ static void break_event(const gen_world_t *w, jc_event_t *ev, gen_bad_kind_t kin
     else if (kind == GEN_BAD_FUTURE)
         ev->occurred_at = w->end_ms + FUTURE_YEARS * 365 * GEN_DAY_MS +
                           (int64_t)gen_rng_below(rng, GEN_DAY_MS);
+    else if (kind == GEN_BAD_SECONDS)
+        ev->occurred_at /= 1000;
 }
 
 /* ---- faults made in the JSON ---- */

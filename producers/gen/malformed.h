@@ -17,6 +17,7 @@ typedef enum gen_bad_kind {
     GEN_BAD_TYPE,          /* "type" names no event type */
     GEN_BAD_TOO_LONG,      /* a text over 128 bytes */
     GEN_BAD_FUTURE,        /* occurred_at a century after the period */
+    GEN_BAD_SECONDS,       /* occurred_at in seconds, not milliseconds: a time in January 1970 */
     GEN_BAD_KIND_COUNT
 } gen_bad_kind_t;
 

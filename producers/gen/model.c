@@ -94,7 +94,7 @@ static int32_t pick_day(const gen_world_t *w, gen_rng_t *rng, double weekend_wei
 /* A late event's day: 20-90 days before the period. */
 static int32_t late_day(const gen_world_t *w, gen_rng_t *rng)
 {
-    return w->from_day - (int32_t)gen_rng_range(rng, 20, 90);
+    return w->from_day - (int32_t)gen_rng_range(rng, GEN_LATE_MIN_DAYS, GEN_LATE_MAX_DAYS);
 }
 
 /* An instant of day, its local hour drawn from the profile. */

@@ -12,7 +12,10 @@
  *   - the aggregator reads the event topics in groups jiceng-aggregate*, writes the
  *     dead-letter topic, but cannot write an event topic (jc_producer, signed, is refused by the
  *     broker), read in another group, or read the dead-letter topic;
- *   - the steward (the re-drive) writes the event topics; the health check cannot.
+ *   - the steward (the re-drive) writes the event topics; the health check cannot;
+ *   - the dead-letter topic is read by the administrator and by the steward, in groups
+ *     jiceng-steward* only, and by nobody else: not the aggregator, a county principal or the
+ *     health check; the steward reads no event topic.
  * Scratch topics under a prefix with the role ACLs (kafkatest.h); one visit is published first
  * so that there is something to read.
  */
@@ -23,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jiceng/aggregator.h"
 #include "jiceng/jtime.h"
 #include "jiceng/producer.h"
 #include "samples.h"
@@ -156,6 +160,32 @@ static rd_kafka_resp_err_t consume_one(const char *identity, const char *group, 
             group != NULL ? "in group " : "without a group", group != NULL ? group : "",
             rd_kafka_err2name(result));
     return result;
+}
+
+/* The error of a metadata request for topic as identity: TOPIC_AUTHORIZATION_FAILED when it may
+ * not even DESCRIBE the topic (and so may not READ it: READ implies DESCRIBE); librdkafka's
+ * consumer then waits for the topic instead of failing. */
+static rd_kafka_resp_err_t metadata_error(const char *identity, const char *topic)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = jc_test_rdkafka_conf(identity);
+    assert_int_equal(rd_kafka_conf_set(conf, "allow.auto.create.topics", "false", errstr,
+                                       sizeof errstr), RD_KAFKA_CONF_OK);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (rk == NULL)
+        fail_msg("client as %s: %s", identity, errstr);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 15000);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        assert_int_equal(md->topic_cnt, 1);
+        e = md->topics[0].err;
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+    fprintf(stderr, "  %s describes %s: %s\n", identity, topic, rd_kafka_err2name(e));
+    return e;
 }
 
 /* ---- fixtures ---- */
@@ -318,6 +348,35 @@ static void steward_writes_event_topics_health_does_not(void **state)
     assert_int_equal(produce_one("health", visits), RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
 }
 
+/* ---- the dead-letter topic's readers ---- */
+
+static void only_the_steward_reads_the_dead_letter_topic(void **state)
+{
+    (void)state;
+    char mine[96], other[96];
+    snprintf(mine, sizeof mine, JC_STEWARD_GROUP "-sec-%ld", (long)getpid());
+    snprintf(other, sizeof other, JC_AGGREGATOR_GROUP "-sec-dlq-%ld", (long)getpid());
+    /* something to read: the aggregator's copy of a reject */
+    assert_int_equal(produce_one("aggregator", dead_letter), RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(consume_one("steward", mine, dead_letter), RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(consume_one("steward", other, dead_letter),
+                     RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED);
+    assert_int_equal(consume_one("admin", NULL, dead_letter), RD_KAFKA_RESP_ERR_NO_ERROR);
+    /* the aggregator may describe it (it writes there) but not read it; the others may not
+     * even describe it */
+    assert_int_equal(consume_one("aggregator", NULL, dead_letter),
+                     RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    assert_int_equal(metadata_error("steward", dead_letter), RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(metadata_error("loadgen", dead_letter),
+                     RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    assert_int_equal(metadata_error("health", dead_letter),
+                     RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    /* the steward re-drives to the event topics but does not read them */
+    assert_int_equal(consume_one("aggregator", NULL, visits), RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(consume_one("steward", NULL, visits),
+                     RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +388,7 @@ int main(void)
         cmocka_unit_test(aggregator_reads_in_its_groups_only),
         cmocka_unit_test(aggregator_cannot_read_the_dead_letter_topic),
         cmocka_unit_test(steward_writes_event_topics_health_does_not),
+        cmocka_unit_test(only_the_steward_reads_the_dead_letter_topic),
     };
     jc_test_env_load();
     return cmocka_run_group_tests(tests, setup, jc_test_topics_cleanup);

@@ -1,8 +1,8 @@
 /*
  * test_access.c: the pieces of jiceng-access (tools/access/access.h) that need no service:
  * county identities, the files' layout, modes and atomic writes, the config file it writes
- * (loaded back through the programs' own configuration mechanism), signing key ids, a county's
- * ACL set, and certificates issued through openssl by a CA made with deploy/local/pki, with
+ * (loaded back through the programs' own configuration mechanism), signing key ids, the roles'
+ * ACL sets (lib/acls.c: who may read and write which topic, the two scopes), and certificates issued through openssl by a CA made with deploy/local/pki, with
  * every openssl command line recorded by a shim on PATH and searched for the CA's passphrase.
  */
 #include "testenv.h"
@@ -17,6 +17,8 @@
 #include "access.h"
 #include "cli.h"
 #include "jiceng/admin.h"
+#include "jiceng/aggregator.h"
+#include "jiceng/health.h"
 #include "jiceng/jtime.h"
 #include "jiceng/sign.h"
 #include "jiceng/signkeys.h"
@@ -182,18 +184,47 @@ static void signing_key_ids(void **state)
     assert_true(jc_sign_key_id_valid(id, strlen(id)));
 }
 
+/* The role set of role for User:x on prefix; *n bindings. */
+static size_t role_set(jc_acl_role_t role, const char *prefix, unsigned scopes,
+                       jc_acl_t out[JC_ACL_SET_MAX])
+{
+    jc_error_t err;
+    size_t n = 0;
+    if (jc_acl_role_set(role, "User:x", prefix, scopes, out, &n, &err) != JC_OK)
+        fail_msg("role %s: %s", jc_acl_role_name(role), err.message);
+    return n;
+}
+
+/* The roles whose set allows op on a resource whose name ends with base. */
+static unsigned roles_allowed(jc_acl_resource_t resource, const char *base, jc_acl_operation_t op)
+{
+    unsigned roles = 0;
+    for (int r = 0; r < JC_ACL_ROLE_COUNT; r++) {
+        jc_acl_t set[JC_ACL_SET_MAX];
+        size_t n = role_set((jc_acl_role_t)r, "t1.", JC_ACL_SCOPE_ALL, set);
+        for (size_t i = 0; i < n; i++) {
+            size_t ln = strlen(set[i].name), lb = strlen(base);
+            if (set[i].resource == resource && set[i].operation == op && ln >= lb &&
+                strcmp(set[i].name + ln - lb, base) == 0)
+                roles |= 1u << r;
+        }
+    }
+    return roles;
+}
+
+#define ROLE(r) (1u << (r))
+
 static void county_acl_set(void **state)
 {
     (void)state;
-    const char *props[] = {"bootstrap.servers", "127.0.0.1:1", "jiceng.topic.prefix", "t1.",
-                           "log_level", "0", NULL}; /* no broker is contacted */
+    jc_acl_t acls[JC_ACL_SET_MAX];
     jc_error_t err;
-    jc_admin_t *a = jc_admin_new(props, 1000, &err);
-    assert_non_null(a);
-    jc_acl_t acls[JC_COUNTY_ACL_COUNT];
-    assert_int_equal(jc_admin_county_acls(a, "User:county-520102", acls, &err), JC_OK);
+    size_t n = 0;
+    assert_int_equal(jc_acl_role_set(JC_ROLE_COUNTY, "User:county-520102", "t1.",
+                                     JC_ACL_SCOPE_ALL, acls, &n, &err), JC_OK);
+    assert_int_equal(n, 9);
     int writes = 0, describes = 0, idempotent = 0;
-    for (size_t i = 0; i < JC_COUNTY_ACL_COUNT; i++) {
+    for (size_t i = 0; i < n; i++) {
         assert_string_equal(acls[i].principal, "User:county-520102");
         assert_false(acls[i].deny);
         assert_false(acls[i].prefixed);
@@ -211,10 +242,74 @@ static void county_acl_set(void **state)
     assert_int_equal(writes, 4);
     assert_int_equal(describes, 4);
     assert_int_equal(idempotent, 1);
-    assert_int_equal(jc_admin_county_acls(a, "county-520102", acls, &err), JC_ERR_INVALID_ARG);
+    assert_int_equal(jc_acl_role_set(JC_ROLE_COUNTY, "county-520102", "t1.", JC_ACL_SCOPE_ALL,
+                                     acls, &n, &err), JC_ERR_INVALID_ARG);
     assert_string_equal(jc_acl_operation_name(JC_ACL_IDEMPOTENT_WRITE), "IDEMPOTENT_WRITE");
     assert_string_equal(jc_acl_resource_name(JC_ACL_CLUSTER), "CLUSTER");
-    jc_admin_free(a);
+}
+
+/* Who may do what, as issue 10 and the steward's re-drive need it. */
+static void roles_allow_only_what_they_need(void **state)
+{
+    (void)state;
+    const char *visits = jc_event_topic(JC_VISIT);
+    assert_int_equal(roles_allowed(JC_ACL_TOPIC, JC_DEAD_LETTER_TOPIC, JC_ACL_READ),
+                     ROLE(JC_ROLE_STEWARD));
+    assert_int_equal(roles_allowed(JC_ACL_TOPIC, JC_DEAD_LETTER_TOPIC, JC_ACL_WRITE),
+                     ROLE(JC_ROLE_AGGREGATOR));
+    assert_int_equal(roles_allowed(JC_ACL_TOPIC, visits, JC_ACL_READ), ROLE(JC_ROLE_AGGREGATOR));
+    assert_int_equal(roles_allowed(JC_ACL_TOPIC, visits, JC_ACL_WRITE),
+                     ROLE(JC_ROLE_COUNTY) | ROLE(JC_ROLE_STEWARD));
+    assert_int_equal(roles_allowed(JC_ACL_GROUP, JC_STEWARD_GROUP, JC_ACL_READ),
+                     ROLE(JC_ROLE_STEWARD));
+    assert_int_equal(roles_allowed(JC_ACL_GROUP, JC_AGGREGATOR_GROUP, JC_ACL_READ),
+                     ROLE(JC_ROLE_AGGREGATOR));
+    for (int op = 0; op < JC_ACL_OPERATION_OTHER; op++) /* nobody creates a pipeline topic */
+        if (op == JC_ACL_CREATE || op == JC_ACL_ALL || op == JC_ACL_DELETE || op == JC_ACL_ALTER)
+            assert_int_equal(roles_allowed(JC_ACL_TOPIC, visits, (jc_acl_operation_t)op), 0);
+    assert_int_equal(roles_allowed(JC_ACL_TOPIC, JC_HEALTH_TOPIC, JC_ACL_CREATE),
+                     ROLE(JC_ROLE_HEALTH));
+}
+
+/* The topic scope carries the prefix, the shared scope does not; together they are the set. */
+static void role_scopes(void **state)
+{
+    (void)state;
+    for (int r = 0; r < JC_ACL_ROLE_COUNT; r++) {
+        jc_acl_role_t role = (jc_acl_role_t)r;
+        jc_acl_t all[JC_ACL_SET_MAX], topics[JC_ACL_SET_MAX], shared[JC_ACL_SET_MAX],
+            shared2[JC_ACL_SET_MAX];
+        size_t na = role_set(role, "t1.", JC_ACL_SCOPE_ALL, all);
+        size_t nt = role_set(role, "t1.", JC_ACL_SCOPE_TOPICS, topics);
+        size_t ns = role_set(role, "t1.", JC_ACL_SCOPE_SHARED, shared);
+        assert_int_equal(na, nt + ns);
+        assert_true(na > 0);
+        assert_int_equal(nt > 0, jc_acl_role_has_topic_scope(role));
+        for (size_t i = 0; i < nt; i++) {
+            assert_int_equal(strncmp(topics[i].name, "t1.jiceng.", 10), 0);
+            assert_true(jc_acl_role_topic_binding(role, &topics[i]));
+        }
+        assert_int_equal(role_set(role, "", JC_ACL_SCOPE_SHARED, shared2), ns);
+        for (size_t i = 0; i < ns; i++) {
+            assert_null(strstr(shared[i].name, "t1."));
+            assert_string_equal(shared[i].name, shared2[i].name);
+            assert_false(jc_acl_role_topic_binding(role, &shared[i]));
+        }
+        jc_acl_role_t back;
+        jc_error_t err;
+        assert_int_equal(jc_acl_role_parse(jc_acl_role_name(role), &back, &err), JC_OK);
+        assert_int_equal(back, role);
+    }
+    jc_acl_t b = {.principal = "User:x", .resource = JC_ACL_TOPIC, .name = "p.jiceng.visits",
+                  .operation = JC_ACL_WRITE};
+    assert_true(jc_acl_role_topic_binding(JC_ROLE_COUNTY, &b));
+    assert_false(jc_acl_role_topic_binding(JC_ROLE_AGGREGATOR, &b)); /* it reads, not writes */
+    snprintf(b.name, sizeof b.name, "p.jiceng.visits-other");
+    assert_false(jc_acl_role_topic_binding(JC_ROLE_COUNTY, &b));
+    jc_acl_role_t r;
+    jc_error_t err;
+    assert_int_equal(jc_acl_role_parse("admin", &r, &err), JC_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "unknown role 'admin'"));
 }
 
 /* ---- certificates: a CA made by deploy/local/pki, openssl's command lines recorded ---- */
@@ -350,6 +445,8 @@ int main(void)
                                         remove_scratch),
         cmocka_unit_test(signing_key_ids),
         cmocka_unit_test(county_acl_set),
+        cmocka_unit_test(roles_allow_only_what_they_need),
+        cmocka_unit_test(role_scopes),
         cmocka_unit_test_setup_teardown(certificates_from_the_ca, make_scratch, remove_scratch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

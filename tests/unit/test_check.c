@@ -16,8 +16,10 @@
 #include <string.h>
 
 #include "../../lib/aggregate/check.h"
+#include "../../lib/aggregate/dedup.h"
 #include "jiceng/jtime.h"
 #include "jiceng/reference.h"
+#include "jiceng/validate.h"
 #include "samples.h"
 
 #define COUNTY_A 520102 /* 南明区 */
@@ -415,6 +417,41 @@ static void keys_are_judged_by_record_time(void **state)
     finish(&m);
 }
 
+/* The checked event of a record whose event_id is written as id: the id as the aggregator's
+ * dedup sees it (its fingerprint) and the content hash it keeps beside it. */
+static void checked_id(const char *id, jc_dedup_key_t *key, uint64_t *content, char *out)
+{
+    struct msg m;
+    jc_verdict_t v;
+    uint8_t bytes[16];
+    start(&m, COUNTY_A);
+    snprintf(m.ev.event_id, sizeof m.ev.event_id, "%s", id);
+    encode(&m);
+    sign(&m, KEY_A);
+    expect(&m, JC_OK, JC_CHECK_PASSED, &v);
+    assert_int_equal(jc_uuid_parse(v.event.event_id, bytes, NULL), JC_OK);
+    *key = jc_dedup_key(bytes);
+    *content = jc_event_hash(&v.event);
+    strcpy(out, v.event.event_id);
+    finish(&m);
+}
+
+/* An upper-case re-send is the same event: the checked event's id is in canonical (lower)
+ * case, so the dedup key and the content hash equal the original's -- a duplicate, not a
+ * conflicting duplicate. */
+static void an_upper_case_resend_is_the_same_event(void **state)
+{
+    (void)state;
+    jc_dedup_key_t k1, k2;
+    uint64_t h1, h2;
+    char id1[JC_UUID_LEN + 1], id2[JC_UUID_LEN + 1];
+    checked_id("0192f0c4-6a1e-7cc3-9a51-3f2b8e1d4c77", &k1, &h1, id1);
+    checked_id("0192F0C4-6A1E-7CC3-9A51-3F2B8E1D4C77", &k2, &h2, id2);
+    assert_string_equal(id2, "0192f0c4-6a1e-7cc3-9a51-3f2b8e1d4c77");
+    assert_true(k1.a == k2.a && k1.b == k2.b);
+    assert_true(h1 == h2);
+}
+
 /* The step names, as the rejects' reasons and the documentation use them. */
 static void step_names(void **state)
 {
@@ -440,6 +477,7 @@ int main(void)
         cmocka_unit_test(the_key_must_be_the_events_county),
         cmocka_unit_test(key_before_validation),
         cmocka_unit_test(keys_are_judged_by_record_time),
+        cmocka_unit_test(an_upper_case_resend_is_the_same_event),
         cmocka_unit_test(step_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

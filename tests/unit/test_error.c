@@ -1,5 +1,5 @@
 /*
- * test_error.c: status names and jc_error_t formatting.
+ * test_error.c: status names and jc_error_t formatting; every message is one line.
  */
 #include "testenv.h"
 
@@ -38,6 +38,33 @@ static void error_set_formats_truncates_and_returns_code(void **state)
     assert_string_equal(err.message, "");
 }
 
+/* libpq's messages hold several lines (DETAIL, HINT, a caret under the query) and end in a
+ * newline; an error built from one is one line, whatever else it quotes. */
+static void messages_are_one_line(void **state)
+{
+    (void)state;
+    jc_error_t err;
+    const char *libpq = "ERROR:  relation \"jiceng.nope\" does not exist\n"
+                        "LINE 1: select * from jiceng.nope\n"
+                        "                      ^\n";
+    jc_error_set(&err, JC_ERR_PG, "postgres: %s: %s", "read", libpq);
+    assert_string_equal(err.message, "postgres: read: ERROR:  relation \"jiceng.nope\" does not "
+                                     "exist LINE 1: select * from jiceng.nope ^");
+    jc_error_set(&err, JC_ERR_PG, "connect: %s; retrying",
+                 "connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n"
+                 "\tIs the server running on that host and accepting TCP/IP connections?\r\n");
+    assert_string_equal(err.message, "connect: connection to server at \"127.0.0.1\", port 1 "
+                                     "failed: Connection refused Is the server running on that "
+                                     "host and accepting TCP/IP connections? ; retrying");
+    jc_error_set(&err, JC_ERR_PARSE, "\n\n  quoted \x1b[31mred\x7f  \n");
+    assert_string_equal(err.message, "quoted [31mred");
+    jc_error_set(&err, JC_ERR_PARSE, "\n");
+    assert_string_equal(err.message, "");
+    jc_error_set(&err, JC_ERR_PARSE, "  kept  as  is ");
+    assert_string_equal(err.message, "  kept  as  is ");
+    assert_null(strpbrk(err.message, "\n\r\t"));
+}
+
 static void version_is_semver(void **state)
 {
     (void)state;
@@ -50,6 +77,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_status_has_a_distinct_name),
         cmocka_unit_test(error_set_formats_truncates_and_returns_code),
+        cmocka_unit_test(messages_are_one_line),
         cmocka_unit_test(version_is_semver),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

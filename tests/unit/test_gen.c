@@ -309,7 +309,7 @@ static void test_lines_valid_or_rejected_as_listed(void **state)
     assert_int_equal(rejected, (size_t)(EVENTS * 0.004 + 0.5));
     const jc_status_t kinds[] = {JC_ERR_PARSE, JC_ERR_MISSING_FIELD, JC_ERR_NEGATIVE_COUNT,
                                  JC_ERR_UNKNOWN_COUNTY, JC_ERR_ENUM_RANGE, JC_ERR_BAD_FIELD,
-                                 JC_ERR_TOO_LONG, JC_ERR_FUTURE_TIME};
+                                 JC_ERR_TOO_LONG, JC_ERR_FUTURE_TIME, JC_ERR_TOO_EARLY};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (seen[kinds[k]] == 0)
             fail_msg("no malformed line of kind %s", jc_status_name(kinds[k]));
@@ -779,6 +779,15 @@ static void test_unfinished_period_is_refused(void **state)
     assert_int_equal(gen_config_check(&cfg, now, &err), JC_OK);
     cfg.events = 0;
     assert_int_equal(gen_config_check(&cfg, now, &err), JC_ERR_INVALID_ARG);
+    /* late events happen up to GEN_LATE_MAX_DAYS before the period: none before the contract's
+     * earliest time (JC_EARLIEST_EVENT_MS) */
+    cfg.events = 1000;
+    cfg.from_day = jc_local_day(JC_EARLIEST_EVENT_MS) + GEN_LATE_MAX_DAYS;
+    cfg.to_day = cfg.from_day + 30;
+    assert_int_equal(gen_config_check(&cfg, now, &err), JC_OK);
+    cfg.from_day--;
+    assert_int_equal(gen_config_check(&cfg, now, &err), JC_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "must start on or after 2000-03-31"));
 }
 
 int main(void)

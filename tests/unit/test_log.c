@@ -39,7 +39,7 @@ static void message_reaches_the_callback_as_one_line(void **state)
     assert_int_equal(s.calls, 1);
     assert_int_equal(s.level, JC_LOG_WARN);
     assert_string_equal(s.event, "pg_retry");
-    assert_string_equal(s.message, "postgres: connect: connection refused  Is the server "
+    assert_string_equal(s.message, "postgres: connect: connection refused Is the server "
                                    "running? ; retrying in 400 ms");
     jc_logf(record, &s, JC_LOG_INFO, "migrations_applied", "applied %d migration(s)\r\n", 3);
     assert_int_equal(s.calls, 2);

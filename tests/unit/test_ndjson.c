@@ -352,8 +352,88 @@ static void int_out_of_int32_range(void **state)
                 "households_visited");
     visit_fails("county_code", json_integer((json_int_t)INT32_MIN - 1), JC_ERR_BAD_FIELD,
                 "county_code");
-    expect_parse_error("{\"type\":\"visit\",\"people_met\":99999999999999999999}", JC_ERR_PARSE,
-                       "invalid JSON");
+}
+
+/* VISIT_LINE with the raw JSON text of village and of people_met given. */
+static jc_status_t parse_visit_raw(const char *village, const char *people_met, jc_event_t *ev,
+                                   jc_error_t *err)
+{
+    char line[1024];
+    snprintf(line, sizeof line,
+             "{\"type\":\"visit\",\"event_id\":\"" UUID "\",\"occurred_at\":\"" T_ISO "\","
+             "\"county_code\":520111,\"source\":\"s\",\"cadre_id\":\"C-001\","
+             "\"cadre_level\":\"TOWNSHIP\",\"township\":\"t\",\"village\":%s,"
+             "\"households_visited\":12,\"people_met\":%s,\"deeds_done\":2,"
+             "\"problems_solved\":1,\"stayed_overnight\":true}", village, people_met);
+    return parse_str(line, ev, err);
+}
+
+static void raw_fails(const char *village, const char *people_met, jc_status_t code,
+                      const char *needle)
+{
+    jc_event_t ev;
+    jc_error_t err;
+    jc_status_t st = parse_visit_raw(village, people_met, &ev, &err);
+    if (st != code)
+        fail_msg("village %s people_met %s: %s (%s), expected %s", village, people_met,
+                 jc_status_name(st), st ? err.message : "", jc_status_name(code));
+    if (strstr(err.message, needle) == NULL)
+        fail_msg("message '%s' does not mention '%s'", err.message, needle);
+}
+
+/* An integer beyond 64 bits is a bad value of its field, said so, not a cancelled parse. */
+static void int_out_of_int64_range(void **state)
+{
+    (void)state;
+    raw_fails("\"v\"", "99999999999999999999", JC_ERR_BAD_FIELD, "people_met");
+    raw_fails("\"v\"", "-99999999999999999999", JC_ERR_BAD_FIELD, "-99999999999999999999");
+    raw_fails("\"v\"", "9223372036854775808", JC_ERR_BAD_FIELD, "outside the 32-bit");
+    visit_fails("occurred_at", json_string("x"), JC_ERR_BAD_FIELD, "occurred_at");
+    json_t *obj = json_loads(VISIT_LINE, 0, NULL);
+    char *line = json_dumps(obj, JSON_COMPACT);
+    char big[1024];
+    const char *at = strstr(line, "\"occurred_at\":");
+    assert_non_null(at);
+    at += strlen("\"occurred_at\":");
+    const char *after = strchr(at, ',');
+    snprintf(big, sizeof big, "%.*s123456789012345678901234567890%s", (int)(at - line), line,
+             after);
+    expect_parse_error(big, JC_ERR_BAD_FIELD, "occurred_at");
+    expect_parse_error(big, JC_ERR_BAD_FIELD, "123456789012345678901234567890");
+    free(line);
+    json_decref(obj);
+    /* the most negative 64-bit integer is one */
+    raw_fails("\"v\"", "-9223372036854775808", JC_ERR_BAD_FIELD, "outside the 32-bit");
+}
+
+/* A lone UTF-16 surrogate escape has no character: the line is rejected, not given a '?'. */
+static void lone_surrogate_is_rejected(void **state)
+{
+    (void)state;
+    raw_fails("\"\\ud800\"", "1", JC_ERR_PARSE, "surrogate");
+    raw_fails("\"\\uDBFF\"", "1", JC_ERR_PARSE, "surrogate");
+    raw_fails("\"\\udc00\"", "1", JC_ERR_PARSE, "surrogate");
+    raw_fails("\"a\\ud800\\u0041\"", "1", JC_ERR_PARSE, "surrogate");
+    raw_fails("\"a\\ud800\\ud800\\udc00\"", "1", JC_ERR_PARSE, "surrogate");
+    raw_fails("\"a\\ude00\\ud83d\"", "1", JC_ERR_PARSE, "surrogate");
+    expect_parse_error("{\"\\ud800\":1}", JC_ERR_PARSE, "surrogate"); /* in a key */
+    raw_fails("{\"x\":\"\\ud800\"}", "1", JC_ERR_PARSE, "surrogate"); /* nested */
+    jc_event_t ev;
+    assert_int_equal(parse_visit_raw("\"\\ud83d\\ude00\\u6751\"", "1", &ev, NULL), JC_OK);
+    assert_string_equal(ev.u.visit.village, "\xF0\x9F\x98\x80村"); /* a pair is a character */
+    assert_int_equal(parse_visit_raw("\"\\\\ud800\"", "1", &ev, NULL), JC_OK);
+    assert_string_equal(ev.u.visit.village, "\\ud800"); /* an escaped backslash, then text */
+    assert_int_equal(parse_visit_raw("\"?\"", "1", &ev, NULL), JC_OK);
+    assert_string_equal(ev.u.visit.village, "?");
+}
+
+/* A line that ends before its JSON value does says where: at its end. */
+static void early_end_is_placed_at_the_end(void **state)
+{
+    (void)state;
+    expect_parse_error("{\"type\":\"visit\",", JC_ERR_PARSE, "column 17");
+    expect_parse_error("{\"type\":\"visit\",\"source\":\"abc", JC_ERR_PARSE, "column 30");
+    expect_parse_error("{\"type\":\"visit\",\"source\":\"abc", JC_ERR_PARSE, "ends");
 }
 
 static void far_timestamps_are_written_as_epoch_ms(void **state)
@@ -426,6 +506,9 @@ int main(void)
         cmocka_unit_test(missing_or_unknown_type),
         cmocka_unit_test(bad_timestamp),
         cmocka_unit_test(int_out_of_int32_range),
+        cmocka_unit_test(int_out_of_int64_range),
+        cmocka_unit_test(lone_surrogate_is_rejected),
+        cmocka_unit_test(early_end_is_placed_at_the_end),
         cmocka_unit_test(far_timestamps_are_written_as_epoch_ms),
         cmocka_unit_test(format_errors_leave_buffer_unchanged),
     };

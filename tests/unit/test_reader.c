@@ -196,6 +196,7 @@ struct expect {
     long line;
     jc_status_t status;
     const char *text; /* the record's text, or NULL not to check */
+    const char *reason; /* a part of the failure's message, or NULL not to check */
 };
 
 static void read_all(const char *input, jc_format_t format, jc_event_type_t type,
@@ -217,6 +218,9 @@ static void read_all(const char *input, jc_format_t format, jc_event_type_t type
                      jc_status_name(want[i].status));
         if (want[i].text != NULL)
             assert_string_equal(rec.text, want[i].text);
+        if (want[i].reason != NULL && strstr(err.message, want[i].reason) == NULL)
+            fail_msg("record %zu (line %ld): '%s' lacks '%s'", i, rec.line, err.message,
+                     want[i].reason);
         assert_int_equal(rec.len, strlen(rec.text));
         if (st == JC_OK && last_ok != NULL)
             *last_ok = ev;
@@ -244,9 +248,9 @@ static void csv_quoting_crlf_multiline_and_defaults(void **state)
                         "   \n"
                         VISIT_ROW("C-3", "plain"); /* no final line break */
     struct expect want[] = {
-        {3, JC_OK, VISIT_ROW("C-1", "\"a, \"\"quoted\"\" village\"")},
-        {4, JC_OK, VISIT_ROW("C-2", "\"two\nline\"")},
-        {7, JC_OK, VISIT_ROW("C-3", "plain")},
+        {3, JC_OK, VISIT_ROW("C-1", "\"a, \"\"quoted\"\" village\""), NULL},
+        {4, JC_OK, VISIT_ROW("C-2", "\"two\nline\""), NULL},
+        {7, JC_OK, VISIT_ROW("C-3", "plain"), NULL},
     };
     jc_event_t last;
     read_all(input, JC_FORMAT_CSV, JC_VISIT, want, 3, &last);
@@ -256,7 +260,7 @@ static void csv_quoting_crlf_multiline_and_defaults(void **state)
 
     const char *quoted = VISIT_HEADER ",hours_on_site\n" VISIT_ROW("C-1", "\"a,b\"") ",5\n"
                          VISIT_ROW("C-2", "v") ",\n";
-    struct expect want2[] = {{2, JC_OK, NULL}, {3, JC_OK, NULL}};
+    struct expect want2[] = {{2, JC_OK, NULL, NULL}, {3, JC_OK, NULL, NULL}};
     read_all(quoted, JC_FORMAT_CSV, JC_VISIT, want2, 2, &last);
     assert_int_equal(last.u.visit.hours_on_site, 0); /* empty cell: the default */
 }
@@ -267,7 +271,7 @@ static void csv_petition_nullable_columns_may_be_absent_or_empty(void **state)
     const char *input = "event_id,occurred_at,county_code,source,petition_id,stage,channel,people\n"
                         UUID ",2026-11-03T09:15:00+08:00,520111,s,P-1,RECEIVED,LETTER,2\n";
     jc_event_t ev;
-    struct expect want[] = {{2, JC_OK, NULL}};
+    struct expect want[] = {{2, JC_OK, NULL, NULL}};
     read_all(input, JC_FORMAT_CSV, JC_PETITION, want, 1, &ev);
     assert_false(ev.u.petition.received_at.present);
     assert_int_equal(ev.u.petition.satisfied, JC_NULL);
@@ -290,14 +294,78 @@ static void csv_bad_rows_are_records_and_reading_goes_on(void **state)
                         UUID ",1793668500250,520111,src,C-5,GENERAL,t,v,1,2,3,4,false\n"
                         VISIT_ROW("C-6", "\"never closed") "\n";
     struct expect want[] = {
-        {2, JC_ERR_PARSE, VISIT_ROW("C-1", "v") ",extra"},
-        {3, JC_ERR_PARSE, VISIT_ROW("C-2", "bad\"quote")},
-        {4, JC_OK, NULL},
-        {5, JC_ERR_PARSE, "a,b"},
-        {6, JC_ERR_ENUM_RANGE, NULL},
-        {7, JC_ERR_PARSE, VISIT_ROW("C-6", "\"never closed")},
+        {2, JC_ERR_PARSE, VISIT_ROW("C-1", "v") ",extra", NULL},
+        {3, JC_ERR_PARSE, VISIT_ROW("C-2", "bad\"quote"), NULL},
+        {4, JC_OK, NULL, NULL},
+        {5, JC_ERR_PARSE, "a,b", NULL},
+        {6, JC_ERR_ENUM_RANGE, NULL, NULL},
+        {7, JC_ERR_PARSE, VISIT_ROW("C-6", "\"never closed"), "unclosed quote"},
     };
     read_all(input, JC_FORMAT_CSV, JC_VISIT, want, 6, NULL);
+}
+
+/* A quote left open is one reject, its line alone; the rows after it are read as rows, also
+ * when one of them quotes a cell (which would otherwise close the open quote and fail), when
+ * two open quotes follow each other, and when the open quote runs to the end of the input. */
+static void csv_unclosed_quote_is_its_line_and_reading_resynchronises(void **state)
+{
+    (void)state;
+    const char *input = VISIT_HEADER "\n"
+                        VISIT_ROW("C-1", "\"never closed") "\n"
+                        VISIT_ROW("C-2", "v") "\n"
+                        VISIT_ROW("C-3", "\"a, b\"") "\n"
+                        VISIT_ROW("C-4", "\"open again") "\n"
+                        VISIT_ROW("C-5", "\"and again") "\r\n"
+                        VISIT_ROW("C-6", "\"two\nline\"") "\n"
+                        VISIT_ROW("C-7", "v") "\n"
+                        VISIT_ROW("C-8", "\"open to the end") "\n"
+                        VISIT_ROW("C-9", "v") "\n"
+                        "\n"
+                        VISIT_ROW("C-10", "v") "\n";
+    struct expect want[] = {
+        {2, JC_ERR_PARSE, VISIT_ROW("C-1", "\"never closed"), "unclosed quote"},
+        {3, JC_OK, VISIT_ROW("C-2", "v"), NULL},
+        {4, JC_OK, VISIT_ROW("C-3", "\"a, b\""), NULL},
+        {5, JC_ERR_PARSE, VISIT_ROW("C-4", "\"open again"), "unclosed quote"},
+        {6, JC_ERR_PARSE, VISIT_ROW("C-5", "\"and again"), "unclosed quote"},
+        {7, JC_OK, VISIT_ROW("C-6", "\"two\nline\""), NULL},
+        {9, JC_OK, VISIT_ROW("C-7", "v"), NULL},
+        {10, JC_ERR_PARSE, VISIT_ROW("C-8", "\"open to the end"), "unclosed quote"},
+        {11, JC_OK, VISIT_ROW("C-9", "v"), NULL},
+        {13, JC_OK, VISIT_ROW("C-10", "v"), NULL},
+    };
+    read_all(input, JC_FORMAT_CSV, JC_VISIT, want, sizeof want / sizeof want[0], NULL);
+}
+
+/* A UTF-8 byte-order mark before the header (as spreadsheet programs write it) is not part of
+ * the first column's name; before an NDJSON line it is not part of the JSON. */
+static void byte_order_mark_is_skipped(void **state)
+{
+    (void)state;
+    const char *csv = "\xEF\xBB\xBF" VISIT_HEADER "\r\n" VISIT_ROW("C-1", "v") "\r\n";
+    struct expect want[] = {{2, JC_OK, VISIT_ROW("C-1", "v"), NULL}};
+    jc_event_t ev;
+    read_all(csv, JC_FORMAT_CSV, JC_VISIT, want, 1, &ev);
+    assert_string_equal(ev.event_id, UUID);
+
+    jc_event_t sample;
+    jc_test_sample(&sample, JC_PETITION, 7, jc_now_ms());
+    jc_buf_t line = {0};
+    jc_buf_append_str(&line, "\xEF\xBB\xBF");
+    assert_int_equal(jc_ndjson_format(&sample, &line, NULL), JC_OK);
+    struct expect want2[] = {{1, JC_OK, (char *)line.data + 3, NULL}};
+    line.data[--line.len] = '\0';
+    read_all((char *)line.data, JC_FORMAT_NDJSON, JC_VISIT, want2, 1, &ev);
+    assert_true(jc_event_equal(&ev, &sample));
+    /* only at the start of the input: elsewhere it is the line's text, and not JSON */
+    jc_buf_t two = {0};
+    jc_buf_append(&two, line.data + 3, line.len - 3);
+    jc_buf_append_str(&two, "\n");
+    jc_buf_append(&two, line.data, line.len);
+    struct expect want3[] = {{1, JC_OK, NULL, NULL}, {2, JC_ERR_PARSE, (char *)line.data, NULL}};
+    read_all((char *)two.data, JC_FORMAT_NDJSON, JC_VISIT, want3, 2, NULL);
+    jc_buf_free(&line);
+    jc_buf_free(&two);
 }
 
 static void csv_header_errors_reject_every_row(void **state)
@@ -305,13 +373,13 @@ static void csv_header_errors_reject_every_row(void **state)
     (void)state;
     const char *unknown = VISIT_HEADER ",colour\n" VISIT_ROW("C-1", "v") ",red\n"
                           VISIT_ROW("C-2", "v") ",blue\n";
-    struct expect want[] = {{2, JC_ERR_BAD_FIELD, NULL}, {3, JC_ERR_BAD_FIELD, NULL}};
+    struct expect want[] = {{2, JC_ERR_BAD_FIELD, NULL, NULL}, {3, JC_ERR_BAD_FIELD, NULL, NULL}};
     read_all(unknown, JC_FORMAT_CSV, JC_VISIT, want, 2, NULL);
     const char *missing = "event_id,occurred_at\n" UUID ",1\n";
-    struct expect want2[] = {{2, JC_ERR_MISSING_FIELD, UUID ",1"}};
+    struct expect want2[] = {{2, JC_ERR_MISSING_FIELD, UUID ",1", NULL}};
     read_all(missing, JC_FORMAT_CSV, JC_VISIT, want2, 1, NULL);
     const char *twice = VISIT_HEADER ",village\n" VISIT_ROW("C-1", "v") ",w\n";
-    struct expect want3[] = {{2, JC_ERR_BAD_FIELD, NULL}};
+    struct expect want3[] = {{2, JC_ERR_BAD_FIELD, NULL, NULL}};
     read_all(twice, JC_FORMAT_CSV, JC_VISIT, want3, 1, NULL);
     read_all(VISIT_HEADER "\n", JC_FORMAT_CSV, JC_VISIT, NULL, 0, NULL); /* header only */
     read_all("", JC_FORMAT_CSV, JC_VISIT, NULL, 0, NULL);
@@ -329,9 +397,9 @@ static void ndjson_lines_keep_their_numbers(void **state)
     snprintf(input, sizeof input, "\n%s\r\n  \nnot json\n%s", (char *)line.data,
              (char *)line.data);
     struct expect want[] = {
-        {2, JC_OK, (char *)line.data},
-        {4, JC_ERR_PARSE, "not json"},
-        {5, JC_OK, (char *)line.data},
+        {2, JC_OK, (char *)line.data, NULL},
+        {4, JC_ERR_PARSE, "not json", NULL},
+        {5, JC_OK, (char *)line.data, NULL},
     };
     jc_event_t ev;
     read_all(input, JC_FORMAT_NDJSON, JC_VISIT, want, 3, &ev);
@@ -347,6 +415,8 @@ int main(void)
         cmocka_unit_test(csv_quoting_crlf_multiline_and_defaults),
         cmocka_unit_test(csv_petition_nullable_columns_may_be_absent_or_empty),
         cmocka_unit_test(csv_bad_rows_are_records_and_reading_goes_on),
+        cmocka_unit_test(csv_unclosed_quote_is_its_line_and_reading_resynchronises),
+        cmocka_unit_test(byte_order_mark_is_skipped),
         cmocka_unit_test(csv_header_errors_reject_every_row),
         cmocka_unit_test(ndjson_lines_keep_their_numbers),
     };

@@ -2,7 +2,7 @@
  * test_report_period.c: which days and which region a report covers: --month, --year and
  * --from/--to, the default (the last full month, across a year boundary too), the previous
  * period of each kind (a shorter month, a leap year, a range of the same length just before),
- * the labels readers see, and the usage errors; regions from --prefecture and --county,
+ * the labels readers see, the days a report covers, and the usage errors; regions from --prefecture and --county,
  * checked against the reference data.
  */
 #include "testenv.h"
@@ -55,6 +55,20 @@ static void month_year_range(void **state)
     assert_period(options("2026-01-05", "2026-01-05", NULL, NULL), JC_PERIOD_RANGE, "2026-01-05", "2026-01-05");
 }
 
+/* The days a report covers, 2000-01-01 to 2099-12-31, bounds included; the longest period's
+ * previous period is still an ordinary date. */
+static void the_days_a_report_covers(void **state)
+{
+    (void)state;
+    assert_period(options(NULL, NULL, "2000-01", NULL), JC_PERIOD_MONTH, "2000-01-01", "2000-01-31");
+    assert_period(options(NULL, NULL, "2099-12", NULL), JC_PERIOD_MONTH, "2099-12-01", "2099-12-31");
+    assert_period(options(NULL, NULL, NULL, "2000"), JC_PERIOD_YEAR, "2000-01-01", "2000-12-31");
+    assert_period(options(NULL, NULL, NULL, "2099"), JC_PERIOD_YEAR, "2099-01-01", "2099-12-31");
+    jc_period_t widest = options("2000-01-01", "2099-12-31", NULL, NULL);
+    assert_period(widest, JC_PERIOD_RANGE, "2000-01-01", "2099-12-31");
+    assert_period(jc_period_previous(widest), JC_PERIOD_RANGE, "1899-12-31", "1999-12-31");
+}
+
 static void default_is_last_full_month(void **state)
 {
     (void)state;
@@ -102,8 +116,17 @@ static void period_usage_errors(void **state)
     usage_error("2026-01-05", NULL, NULL, NULL, "from and to go together");
     usage_error("2026-02-30", "2026-03-01", NULL, NULL, "from: '2026-02-30' is not a date");
     usage_error("2026-03-02", "2026-03-01", NULL, NULL, "is before from");
-    usage_error(NULL, NULL, "0001-01", NULL, "is before 1900");
-    usage_error(NULL, NULL, NULL, "1899", "is before 1900");
+    usage_error(NULL, NULL, "0001-01", NULL, "month: '0001-01' is outside the days a report "
+                "covers, 2000-01-01 to 2099-12-31 (no event may be earlier than 2000-01-01)");
+    usage_error(NULL, NULL, NULL, "1899", "year: '1899' is outside the days a report covers");
+    usage_error(NULL, NULL, "1999-12", NULL, "month: '1999-12' is outside");
+    usage_error(NULL, NULL, NULL, "2100", "year: '2100' is outside");
+    usage_error(NULL, NULL, NULL, "9999", "year: '9999' is outside");
+    usage_error("2026-11-01", "9999-12-31", NULL, NULL, "to: '9999-12-31' is outside the days a "
+                "report covers, 2000-01-01 to 2099-12-31");
+    usage_error("2026-11-01", "2100-01-01", NULL, NULL, "to: '2100-01-01' is outside");
+    usage_error("1999-12-31", "2026-11-30", NULL, NULL, "from: '1999-12-31' is outside");
+    usage_error("0000-01-01", "2026-11-30", NULL, NULL, "from: '0000-01-01'");
     usage_error(NULL, NULL, "2026-01", "2026", "give one period");
     usage_error("2026-01-01", "2026-01-02", "2026-01", NULL, "give one period");
 }
@@ -138,6 +161,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(month_year_range),
+        cmocka_unit_test(the_days_a_report_covers),
         cmocka_unit_test(default_is_last_full_month),
         cmocka_unit_test(previous_periods),
         cmocka_unit_test(labels),

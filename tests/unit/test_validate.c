@@ -1,7 +1,8 @@
 /*
  * test_validate.c: the contract's value rules: a valid event of each type passes, and every
  * rule's failure is reported by its own status code with the field named; old county codes
- * are rewritten; UTF-8 and UUID edge cases; the future-time skew boundary.
+ * are rewritten and ids lower-cased (only on success); UTF-8 and UUID edge cases; the
+ * contract's earliest time and the future-time skew boundary.
  */
 #include "testenv.h"
 
@@ -118,6 +119,30 @@ static void zero_counts_and_uppercase_uuid_pass(void **state)
     ev.u.visit.households_visited = 0;
     strcpy(ev.event_id, "123E4567-E89B-12D3-A456-42661417400F");
     expect(ev, JC_OK, NULL);
+}
+
+/* A UUID is the same UUID in either case: a valid event leaves validation with its id in lower
+ * case, so an upper-case re-send has the same id and the same content hash as the original; a
+ * rejected one keeps its id as written (the reject quotes what was sent). */
+static void uuids_leave_validation_in_lower_case(void **state)
+{
+    (void)state;
+    jc_event_t lower = visit(), upper = visit(), mixed = visit();
+    strcpy(lower.event_id, "0192f0c4-6a1e-7cc3-9a51-3f2b8e1d4c77");
+    strcpy(upper.event_id, "0192F0C4-6A1E-7CC3-9A51-3F2B8E1D4C77");
+    strcpy(mixed.event_id, "0192f0C4-6a1E-7cC3-9A51-3f2B8e1D4c77");
+    assert_int_not_equal(jc_event_hash(&lower), jc_event_hash(&upper));
+    assert_int_equal(jc_event_validate(&upper, NOW, SKEW, NULL), JC_OK);
+    assert_int_equal(jc_event_validate(&mixed, NOW, SKEW, NULL), JC_OK);
+    assert_int_equal(jc_event_validate(&lower, NOW, SKEW, NULL), JC_OK);
+    assert_string_equal(upper.event_id, lower.event_id);
+    assert_string_equal(mixed.event_id, lower.event_id);
+    assert_true(jc_event_equal(&upper, &lower));
+    assert_true(jc_event_hash(&upper) == jc_event_hash(&lower));
+    upper.u.visit.people_met = -1;
+    strcpy(upper.event_id, "0192F0C4-6A1E-7CC3-9A51-3F2B8E1D4C77");
+    assert_int_equal(jc_event_validate(&upper, NOW, SKEW, NULL), JC_ERR_NEGATIVE_COUNT);
+    assert_string_equal(upper.event_id, "0192F0C4-6A1E-7CC3-9A51-3F2B8E1D4C77");
 }
 
 /* ---- per-field rules ---- */
@@ -260,14 +285,32 @@ static void unknown_counties_are_rejected(void **state)
     }
 }
 
-static void occurred_at_must_be_positive(void **state)
+/* The contract's floor, 2000-01-01T00:00:00+08:00, inclusive; 1970 (zero, a negative time, a
+ * time in seconds) is before it, and a time in seconds is named as one. */
+static void occurred_at_has_a_floor(void **state)
 {
     (void)state;
+    assert_true(JC_EARLIEST_EVENT_MS == INT64_C(946684800000) - 8 * 3600 * 1000);
     jc_event_t ev = visit();
+    ev.occurred_at = JC_EARLIEST_EVENT_MS;
+    expect(ev, JC_OK, NULL);
+    ev.occurred_at = JC_EARLIEST_EVENT_MS - 1;
+    expect(ev, JC_ERR_TOO_EARLY, "occurred_at: 946655999999 is before 946656000000 "
+                                 "(2000-01-01T00:00:00.000+08:00), the earliest time");
     ev.occurred_at = 0;
-    expect(ev, JC_ERR_BAD_FIELD, "occurred_at: non-positive timestamp 0");
+    expect(ev, JC_ERR_TOO_EARLY, "occurred_at: 0 is before");
     ev.occurred_at = -5;
-    expect(ev, JC_ERR_BAD_FIELD, "occurred_at: non-positive timestamp -5");
+    expect(ev, JC_ERR_TOO_EARLY, "occurred_at: -5 is before");
+    ev.occurred_at = INT64_MIN;
+    expect(ev, JC_ERR_TOO_EARLY, "occurred_at: -9223372036854775808 is before");
+    ev.occurred_at = NOW / 1000; /* 2023-11-14 in seconds: 1970-01-20 in milliseconds */
+    expect(ev, JC_ERR_TOO_EARLY, "occurred_at: 1700000000 is before 946656000000 "
+                                 "(2000-01-01T00:00:00.000+08:00), the earliest time the contract "
+                                 "accepts (epoch milliseconds); it reads as a time in seconds");
+    ev.occurred_at = 86400000; /* 1970-01-02: not a plausible time in seconds either */
+    jc_error_t err;
+    assert_int_equal(jc_event_validate(&ev, NOW, SKEW, &err), JC_ERR_TOO_EARLY);
+    assert_null(strstr(err.message, "in seconds"));
 }
 
 static void skew_boundary_is_inclusive(void **state)
@@ -312,7 +355,11 @@ static void optional_values_must_be_well_formed(void **state)
     (void)state;
     jc_event_t ev = petition(JC_STAGE_RESOLVED);
     ev.u.petition.received_at.ms = 0;
-    expect(ev, JC_ERR_BAD_FIELD, "received_at: non-positive timestamp 0");
+    expect(ev, JC_ERR_TOO_EARLY, "received_at: 0 is before 946656000000");
+    ev.u.petition.received_at.ms = JC_EARLIEST_EVENT_MS - 1;
+    expect(ev, JC_ERR_TOO_EARLY, "received_at: 946655999999 is before");
+    ev.u.petition.received_at.ms = JC_EARLIEST_EVENT_MS;
+    expect(ev, JC_OK, NULL);
     ev = petition(JC_STAGE_FOLLOWED_UP);
     ev.u.petition.satisfied = 5;
     expect(ev, JC_ERR_BAD_FIELD, "satisfied: 5 is not null");
@@ -434,6 +481,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_event_of_each_type_passes),
         cmocka_unit_test(zero_counts_and_uppercase_uuid_pass),
+        cmocka_unit_test(uuids_leave_validation_in_lower_case),
         cmocka_unit_test(bad_uuids_are_rejected),
         cmocka_unit_test(empty_strings_are_rejected),
         cmocka_unit_test(strings_must_fit_their_buffer),
@@ -443,7 +491,7 @@ int main(void)
         cmocka_unit_test(old_county_code_is_rewritten),
         cmocka_unit_test(rejected_event_keeps_its_county_code),
         cmocka_unit_test(unknown_counties_are_rejected),
-        cmocka_unit_test(occurred_at_must_be_positive),
+        cmocka_unit_test(occurred_at_has_a_floor),
         cmocka_unit_test(skew_boundary_is_inclusive),
         cmocka_unit_test(huge_skew_saturates_instead_of_overflowing),
         cmocka_unit_test(bad_arguments_are_rejected),

@@ -62,7 +62,8 @@ static const jc_option_t options[] = {
 
 static const jc_program_t program = {
     .name = "jiceng-access",
-    .synopsis = "[OPTIONS] add|rotate-cert|rotate-key|revoke COUNTY... | list",
+    .synopsis = "[OPTIONS] add|rotate-cert|rotate-key|revoke COUNTY... | "
+                "grant-role|revoke-role ROLE=PRINCIPAL... | list | acls",
     .about =
         "Provisions county systems (COUNTY: a current six-digit county code).\n"
         "  add          certificate and key (CN=county-CODE,OU=county,O=jiceng) from the CA,\n"
@@ -74,6 +75,14 @@ static const jc_program_t program = {
         "  rotate-key   a new signing key; the old one is closed after --grace-ms\n"
         "  revoke       ACLs removed, every signing key of the county closed (files kept)\n"
         "  list         principals and their ACLs, signing keys (no secrets), certificates\n"
+        "  acls         every Kafka ACL (Kafka only)\n"
+        "  grant-role   ROLE=PRINCIPAL...: the role's ACLs (ROLE: county, aggregator, steward,\n"
+        "               health; e.g. steward=User:steward); Kafka only\n"
+        "  revoke-role  ROLE=PRINCIPAL...: the role's ACLs on the --topic-prefix topics removed,\n"
+        "               and its cluster, group and health-topic ACLs once no prefix needs them\n"
+        "With --topic-prefix, the ACLs name PREFIX's topics (scratch topics); revoke and\n"
+        "revoke-role then keep what the principal's other prefixes still need (IDEMPOTENT_WRITE).\n"
+        "The roles are described in lib/acls.c (jiceng/admin.h: \"ACLs: roles\").\n"
         "Runs as the Kafka administrator ($JICENG_ADMIN_CONFIG) and the PostgreSQL migration\n"
         "role ($JICENG_MIGRATE_CONNINFO). A new signing key is valid some seconds after it is\n"
         "made (the key table's notice period): the program waits for that before it puts the\n"
@@ -87,6 +96,12 @@ static const jc_program_t program = {
 
 enum need { NEED_OUT = 1, NEED_CA = 2, NEED_KAFKA = 4, NEED_PG = 8 };
 
+/* A ROLE=PRINCIPAL operand. */
+struct role_grant {
+    jc_acl_role_t role;
+    char principal[sizeof ((jc_acl_t *)0)->principal];
+};
+
 /* What a command works with. */
 struct ctx {
     const jc_config_t *cfg;
@@ -94,25 +109,29 @@ struct ctx {
     long grace_ms, days, timeout_ms;
     jc_access_county_t *counties;
     size_t ncounties;
+    struct role_grant *grants; /* grant-role, revoke-role: ROLE=PRINCIPAL operands */
+    size_t ngrants;
     jc_admin_t *admin;
     PGconn *pg;
 };
 
 /* ---- output ---- */
 
-static void say(const jc_access_county_t *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void say_as(const char *who, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void say(const jc_access_county_t *c, const char *fmt, ...)
+/* One line of output about who (a county system's name or a principal). */
+static void say_as(const char *who, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    printf("%s: ", c->name);
+    printf("%s: ", who);
     vprintf(fmt, ap);
     putchar('\n');
     va_end(ap);
     fflush(stdout);
 }
+
+#define say(c, ...) say_as((c)->name, __VA_ARGS__)
 
 static const char *when(int64_t ms, char *buf, size_t len)
 {
@@ -172,6 +191,32 @@ static jc_status_t read_counties(struct ctx *x, char **ops, int n, jc_error_t *e
             seen = seen || x->counties[k].code == c.code;
         if (!seen)
             x->counties[x->ncounties++] = c;
+    }
+    return JC_OK;
+}
+
+/* The ROLE=PRINCIPAL operands, checked (jc_acl_role_set checks the principal). */
+static jc_status_t read_grants(struct ctx *x, char **ops, int n, jc_error_t *err)
+{
+    x->grants = calloc((size_t)n, sizeof *x->grants);
+    if (x->grants == NULL)
+        return jc_error_set(err, JC_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        struct role_grant *g = &x->grants[x->ngrants++];
+        const char *eq = strchr(ops[i], '=');
+        char role[32];
+        if (eq == NULL || (size_t)(eq - ops[i]) >= sizeof role)
+            return jc_error_set(err, JC_ERR_INVALID_ARG, "'%s' is not ROLE=PRINCIPAL (e.g. "
+                                "aggregator=User:aggregator)", ops[i]);
+        snprintf(role, sizeof role, "%.*s", (int)(eq - ops[i]), ops[i]);
+        jc_acl_t check[JC_ACL_SET_MAX];
+        size_t nset;
+        jc_status_t st = jc_acl_role_parse(role, &g->role, err);
+        if (st == JC_OK)
+            st = jc_acl_role_set(g->role, eq + 1, NULL, JC_ACL_SCOPE_ALL, check, &nset, err);
+        if (st != JC_OK)
+            return st;
+        snprintf(g->principal, sizeof g->principal, "%s", eq + 1);
     }
     return JC_OK;
 }
@@ -245,32 +290,27 @@ static jc_status_t ensure_cert(const struct ctx *x, const jc_access_county_t *c,
 
 /* ---- ACLs ---- */
 
-static jc_status_t grant_acls(struct ctx *x, const jc_access_county_t *c, jc_error_t *err)
+/* Grant role to principal on the topic prefix; one line about who. */
+static jc_status_t grant_role(struct ctx *x, jc_acl_role_t role, const char *principal,
+                              const char *who, jc_error_t *err)
 {
-    jc_acl_t want[JC_COUNTY_ACL_COUNT], *have = NULL;
-    size_t nhave = 0, present = 0;
-    jc_status_t st = jc_admin_county_acls(x->admin, c->principal, want, err);
+    size_t created = 0;
+    jc_status_t st = jc_admin_grant_role(x->admin, role, principal, &created, err);
+    if (st == JC_OK && created == 0)
+        say_as(who, "ACLs unchanged (role %s)", jc_acl_role_name(role));
+    else if (st == JC_OK)
+        say_as(who, "ACLs granted (%zu new): role %s", created, jc_acl_role_name(role));
+    return st;
+}
+
+/* Revoke role from principal on the topic prefix; one line about who. */
+static jc_status_t revoke_role(struct ctx *x, jc_acl_role_t role, const char *principal,
+                               const char *who, jc_error_t *err)
+{
+    size_t deleted = 0;
+    jc_status_t st = jc_admin_revoke_role(x->admin, role, principal, &deleted, err);
     if (st == JC_OK)
-        st = jc_admin_describe_acls(x->admin, c->principal, &have, &nhave, err);
-    for (size_t i = 0; st == JC_OK && i < JC_COUNTY_ACL_COUNT; i++)
-        for (size_t k = 0; k < nhave; k++)
-            if (have[k].resource == want[i].resource && have[k].operation == want[i].operation &&
-                !have[k].deny && !have[k].prefixed && strcmp(have[k].name, want[i].name) == 0) {
-                present++;
-                break;
-            }
-    free(have);
-    if (st != JC_OK)
-        return st;
-    if (present == JC_COUNTY_ACL_COUNT) {
-        say(c, "ACLs unchanged (%s: WRITE, DESCRIBE the event topics; IDEMPOTENT_WRITE)",
-            c->principal);
-        return JC_OK;
-    }
-    st = jc_admin_create_acls(x->admin, want, JC_COUNTY_ACL_COUNT, err);
-    if (st == JC_OK)
-        say(c, "ACLs granted (%zu new): %s may WRITE and DESCRIBE the event topics and "
-            "IDEMPOTENT_WRITE the cluster", JC_COUNTY_ACL_COUNT - present, c->principal);
+        say_as(who, "%zu ACLs removed (role %s)", deleted, jc_acl_role_name(role));
     return st;
 }
 
@@ -505,7 +545,8 @@ static jc_status_t cmd_add(struct ctx *x, jc_error_t *err)
         if (st == JC_OK)
             st = ensure_cert(x, &x->counties[i], &p, err);
         if (st == JC_OK)
-            st = grant_acls(x, &x->counties[i], err);
+            st = grant_role(x, JC_ROLE_COUNTY, x->counties[i].principal, x->counties[i].name,
+                            err);
     }
     if (st == JC_OK)
         st = ensure_keys(x, false, err);
@@ -548,10 +589,7 @@ static jc_status_t cmd_revoke(struct ctx *x, jc_error_t *err)
         return jc_error_set(err, JC_ERR_NOMEM, "out of memory");
     jc_status_t st = JC_OK;
     for (size_t i = 0; st == JC_OK && i < x->ncounties; i++) {
-        size_t deleted = 0;
-        st = jc_admin_delete_acls(x->admin, x->counties[i].principal, &deleted, err);
-        if (st == JC_OK)
-            say(&x->counties[i], "%zu ACLs removed", deleted);
+        st = revoke_role(x, JC_ROLE_COUNTY, x->counties[i].principal, x->counties[i].name, err);
         changes[i] = (jc_signkey_change_t){.op = JC_SIGNKEY_CLOSE, .county = x->counties[i].code};
     }
     if (st == JC_OK)
@@ -648,35 +686,76 @@ static jc_status_t cmd_list(struct ctx *x, jc_error_t *err)
     return st;
 }
 
+static jc_status_t cmd_acls(struct ctx *x, jc_error_t *err)
+{
+    jc_acl_t *acls = NULL;
+    size_t nacls = 0;
+    jc_status_t st = jc_admin_describe_acls(x->admin, NULL, &acls, &nacls, err);
+    if (st == JC_OK)
+        list_acls(acls, nacls);
+    free(acls);
+    return st;
+}
+
+typedef jc_status_t role_fn(struct ctx *, jc_acl_role_t, const char *, const char *,
+                            jc_error_t *);
+
+/* fn (grant_role or revoke_role) for each ROLE=PRINCIPAL operand, in order. */
+static jc_status_t each_grant(struct ctx *x, role_fn *fn, jc_error_t *err)
+{
+    jc_status_t st = JC_OK;
+    for (size_t i = 0; st == JC_OK && i < x->ngrants; i++)
+        st = fn(x, x->grants[i].role, x->grants[i].principal, x->grants[i].principal, err);
+    return st;
+}
+
+static jc_status_t cmd_grant_role(struct ctx *x, jc_error_t *err)
+{
+    return each_grant(x, grant_role, err);
+}
+
+static jc_status_t cmd_revoke_role(struct ctx *x, jc_error_t *err)
+{
+    return each_grant(x, revoke_role, err);
+}
+
+/* What a command's operands are. */
+enum operands { OPS_NONE, OPS_COUNTIES, OPS_ROLES };
+
 static const struct command {
     const char *name;
-    bool counties; /* takes COUNTY... (else no operand) */
+    enum operands operands;
     unsigned needs;
     jc_status_t (*run)(struct ctx *, jc_error_t *);
 } commands[] = {
-    {"add", true, NEED_OUT | NEED_CA | NEED_KAFKA | NEED_PG, cmd_add},
-    {"rotate-cert", true, NEED_OUT | NEED_CA, cmd_rotate_cert},
-    {"rotate-key", true, NEED_OUT | NEED_PG, cmd_rotate_key},
-    {"revoke", true, NEED_KAFKA | NEED_PG, cmd_revoke},
-    {"list", false, NEED_KAFKA | NEED_PG, cmd_list},
+    {"add", OPS_COUNTIES, NEED_OUT | NEED_CA | NEED_KAFKA | NEED_PG, cmd_add},
+    {"rotate-cert", OPS_COUNTIES, NEED_OUT | NEED_CA, cmd_rotate_cert},
+    {"rotate-key", OPS_COUNTIES, NEED_OUT | NEED_PG, cmd_rotate_key},
+    {"revoke", OPS_COUNTIES, NEED_KAFKA | NEED_PG, cmd_revoke},
+    {"list", OPS_NONE, NEED_KAFKA | NEED_PG, cmd_list},
+    {"grant-role", OPS_ROLES, NEED_KAFKA, cmd_grant_role},
+    {"revoke-role", OPS_ROLES, NEED_KAFKA, cmd_revoke_role},
+    {"acls", OPS_NONE, NEED_KAFKA, cmd_acls},
 };
 
 static const struct command *find_command(char **ops, int n, jc_error_t *err)
 {
+    static const char *const operand_names[] = {"", "COUNTY", "ROLE=PRINCIPAL"};
     for (size_t i = 0; n > 0 && i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(ops[0], commands[i].name) != 0)
             continue;
-        if (commands[i].counties && n < 2)
-            jc_error_set(err, JC_ERR_INVALID_ARG, "%s needs at least one COUNTY", ops[0]);
-        else if (!commands[i].counties && n > 1)
+        if (commands[i].operands != OPS_NONE && n < 2)
+            jc_error_set(err, JC_ERR_INVALID_ARG, "%s needs at least one %s", ops[0],
+                         operand_names[commands[i].operands]);
+        else if (commands[i].operands == OPS_NONE && n > 1)
             jc_error_set(err, JC_ERR_INVALID_ARG, "%s takes no operand ('%s')", ops[0], ops[1]);
         else
             return &commands[i];
         return NULL;
     }
     jc_error_set(err, JC_ERR_INVALID_ARG, "expected a command: add, rotate-cert, rotate-key, "
-                 "revoke or list%s%s%s", n > 0 ? " (not '" : "", n > 0 ? ops[0] : "",
-                 n > 0 ? "')" : "");
+                 "revoke, list, grant-role, revoke-role or acls%s%s%s", n > 0 ? " (not '" : "",
+                 n > 0 ? ops[0] : "", n > 0 ? "')" : "");
     return NULL;
 }
 
@@ -687,9 +766,10 @@ static int run(const jc_config_t *cfg)
     int n;
     char **ops = jc_config_operands(cfg, &n);
     const struct command *cmd = find_command(ops, n, &err);
-    jc_status_t st = cmd == NULL         ? JC_ERR_INVALID_ARG
-                     : cmd->counties     ? read_counties(&x, ops + 1, n - 1, &err)
-                                         : JC_OK;
+    jc_status_t st = cmd == NULL                       ? JC_ERR_INVALID_ARG
+                     : cmd->operands == OPS_COUNTIES ? read_counties(&x, ops + 1, n - 1, &err)
+                     : cmd->operands == OPS_ROLES    ? read_grants(&x, ops + 1, n - 1, &err)
+                                                     : JC_OK;
     if (st == JC_OK)
         st = read_settings(&x, cmd->needs, &err);
     int rc = JC_EXIT_USAGE;
@@ -704,6 +784,7 @@ static int run(const jc_config_t *cfg)
     jc_admin_free(x.admin);
     PQfinish(x.pg);
     free(x.counties);
+    free(x.grants);
     return st == JC_OK ? JC_EXIT_OK : rc;
 }
 

@@ -2,7 +2,7 @@
 # test_access.sh: jiceng-access against the real stack (Kafka with client certificates and ACLs,
 # PostgreSQL as the migration role), on scratch topics and a scratch database
 # (tests/integration/aggregate/lib.sh), for two county systems, 522730 and 522731 (counties no
-# other test provisions: revoking a principal removes all of its ACLs).
+# other test provisions).
 #
 #   add        certificate, ACLs, signing key and files, mode 0600 in 0700 directories; the
 #              key is in the table and open; run again, nothing changes (output, files, table)
@@ -14,7 +14,12 @@
 #   rotate-key the file holds a new key; the old one closes after the grace period
 #   rotate-cert a new certificate (another serial) that the broker accepts
 #   revoke     ACLs removed and keys closed; producing then fails; revoking again changes
-#              nothing; add brings the county back with a new key
+#              nothing; add brings the county back with a new key. County A also holds its role
+#              on a second prefix (grant-role): revoking the first keeps IDEMPOTENT_WRITE, which
+#              goes with the last prefix (revoke-role)
+#   stack      `stack grant-prefix` and `revoke-prefix` of a scratch prefix (jiceng-access
+#              grant-role / revoke-role for the stack's principals) leave the ACLs on the real
+#              topics, the cluster and the groups as they were
 #   secrets    no command line of openssl (each recorded by a shim on PATH) or of any process
 #              sampled from /proc every 20 ms while `add` runs (openssl's children are too short
 #              to be caught reliably that way: the shim catches them) holds the CA's passphrase
@@ -27,6 +32,7 @@ A=522730 B=522731
 access_cleanup() {
     local rc=$?
     [[ -n ${ACCESS[*]:-} ]] && "${ACCESS[@]}" revoke $A $B >/dev/null 2>&1
+    [[ -n ${ACCESS2[*]:-} ]] && "${ACCESS2[@]}" revoke-role county=User:county-$A >/dev/null 2>&1
     (exit $rc)
     it_cleanup
 }
@@ -37,6 +43,8 @@ OUT=$W/clients
 ACCESS=("$JC_BUILD/tools/access/jiceng-access" --topic-prefix "$PREFIX" --conninfo "$MIGRATE_CONNINFO"
         --out "$OUT")
 CONF_A=$OUT/county-$A/county-$A.conf CONF_B=$OUT/county-$B/county-$B.conf
+P2=${PREFIX}p2.  # a second prefix county A holds its role on (no topics needed for ACLs)
+ACCESS2=("$JC_BUILD/tools/access/jiceng-access" --topic-prefix "$P2")
 
 # openssl through a shim that records its command lines
 mkdir -m 700 "$W/bin"
@@ -206,9 +214,22 @@ grep -m 20 "\"county_code\":$B" "$W/mixed.ndjson" >"$W/b20.ndjson"
 it_check_ok "rotate-cert: the broker takes the new certificate" produce_as "$CONF_B" "$W/b20.ndjson" "$W/rejects-b.ndjson"
 
 # ---- revoke ----
+"${ACCESS2[@]}" grant-role county=User:county-$A >"$W/grant-p2.log" 2>&1 || it_fail "grant-role failed: $(cat "$W/grant-p2.log")"
+it_check_ok "grant-role on a second prefix: 8 new (the cluster's is there)" \
+    grep -q "User:county-$A: ACLs granted (8 new): role county" "$W/grant-p2.log"
+# acl_lines PRINCIPAL: the principal's ACLs as `acls` lists them
+acl_lines() { "${ACCESS[@]}" acls | grep -E "^ +$1 " || true; }
 "${ACCESS[@]}" revoke $A >"$W/revoke1.log" 2>&1 || it_fail "revoke failed: $(cat "$W/revoke1.log")"
 cat "$W/revoke1.log"
-it_check_ok "revoke: 9 ACLs removed" grep -q "county-$A: 9 ACLs removed" "$W/revoke1.log"
+it_check_ok "revoke: 8 ACLs removed (IDEMPOTENT_WRITE kept: the second prefix needs it)" \
+    grep -q "county-$A: 8 ACLs removed" "$W/revoke1.log"
+acl_lines "User:county-$A" >"$W/acls-a1.txt"
+it_check_ok "revoke: IDEMPOTENT_WRITE and the second prefix's 8 ACLs remain, nothing else" \
+    test "$(grep -Ec "IDEMPOTENT_WRITE +CLUSTER kafka-cluster" "$W/acls-a1.txt") $(grep -Ec " TOPIC ${P2//./\\.}jiceng\." "$W/acls-a1.txt") $(wc -l <"$W/acls-a1.txt")" = "1 8 9"
+"${ACCESS2[@]}" revoke-role county=User:county-$A >"$W/revoke-p2.log" 2>&1 || it_fail "revoke-role failed: $(cat "$W/revoke-p2.log")"
+it_check_ok "revoke-role of the last prefix: 9 ACLs removed, IDEMPOTENT_WRITE with them" \
+    grep -q "User:county-$A: 9 ACLs removed (role county)" "$W/revoke-p2.log"
+it_check_ok "revoke-role: the county holds no ACL" test -z "$(acl_lines "User:county-$A")"
 it_check_ok "revoke: keys closed" grep -Eq "county-$A: [0-9]+ signing keys close at" "$W/revoke1.log"
 it_check_ok "revoke: no key of the county stays open" \
     test "$(it_migrate_sql "select count(*) from jiceng.signing_keys where county_code = $A and (valid_until is null or valid_until > now() + interval '1 minute')")" = 0
@@ -223,6 +244,22 @@ it_check_ok "revoke twice: no key closed" grep -q "county-$A: no signing key lef
 "${ACCESS[@]}" add $A >"$W/add3.log" 2>&1 || it_fail "add after revoke failed: $(cat "$W/add3.log")"
 it_check_ok "add after revoke: ACLs again" grep -q "ACLs granted (9 new)" "$W/add3.log"
 it_check_ok "add after revoke: a new key" grep -q "is closed: issuing a new one" "$W/add3.log"
+
+# ---- the stack's scratch prefixes leave the real topics' ACLs alone ----
+# real_acls: the stack principals' ACLs on names without a scratch prefix
+real_acls() { "${ACCESS[@]}" acls | grep -E "User:(aggregator|steward|health|loadgen) " | grep -E " (jiceng[.-]|kafka-cluster)" || true; }
+real_acls >"$W/real1.txt"
+P3=${PREFIX}p3.
+"$STACK" grant-prefix "$P3" >"$W/stack-grant.log" 2>&1 || it_fail "stack grant-prefix failed: $(cat "$W/stack-grant.log")"
+it_check_ok "stack grant-prefix: the steward may read the prefix's dead-letter topic" \
+    grep -Eq "User:steward +ALLOW READ +TOPIC ${P3//./\\.}jiceng\.dead-letter" <("${ACCESS[@]}" acls)
+"$STACK" revoke-prefix "$P3" >"$W/stack-revoke.log" 2>&1 || it_fail "stack revoke-prefix failed: $(cat "$W/stack-revoke.log")"
+it_check_ok "stack revoke-prefix: nothing left on the prefix" \
+    test -z "$("${ACCESS[@]}" acls | grep -F " $P3" || true)"
+real_acls >"$W/real2.txt"
+it_check_ok "stack revoke-prefix: the real topics', cluster and group ACLs unchanged ($(wc -l <"$W/real1.txt") of them)" \
+    cmp -s "$W/real1.txt" "$W/real2.txt"
+it_check_ok "the real topics: loadgen keeps IDEMPOTENT_WRITE" grep -Eq "User:loadgen +ALLOW IDEMPOTENT_WRITE" "$W/real2.txt"
 
 # ---- secrets ----
 "${ACCESS[@]}" list >"$W/list2.log" 2>&1 || it_fail "list failed"

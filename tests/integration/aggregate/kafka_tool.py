@@ -16,10 +16,12 @@ county principal, which may only write the event topics) for publishing.
       key from KEYRING (the load generator's key files), so that the consumer's validation
       must catch it; anything else goes as its raw text (not Avro at all). Also publishes a
       conflicting duplicate (an existing event_id with other content) and a message with an
-      unknown schema id. Writes OUT_CSV: topic,partition,offset,expected_status for the
-      messages the consumer must reject. The expected status follows the order of checks
-      (docs/signing.md): a line whose county code is no county's fails the county check of
-      the signature before validation, so it is JC_ERR_UNAUTHORIZED whatever key signs it.
+      unknown schema id, and the hostile copies of counted events (hostile_copies below).
+      Writes OUT_CSV: topic,partition,offset,expected_status for the messages the consumer
+      must reject, and prints "expected duplicates: N" for the copies it must count as
+      re-sends. The expected status follows the order of checks (docs/signing.md): a line
+      whose county code is no county's fails the county check of the signature before
+      validation, so it is JC_ERR_UNAUTHORIZED whatever key signs it.
   kafka_tool.py dead-letters PREFIX
       print every dead-letter message as topic,partition,offset,status from its headers
 
@@ -132,18 +134,33 @@ class Sender:
         self.p = Producer(client_conf(identity, **{"partitioner": "murmur2_random",
                                                    "enable.idempotence": True}))
         self.delivered = []
+        self.counts = {}  # partitions by topic
 
-    def send(self, topic, key, value, status, headers=None):
+    def send(self, topic, key, value, status, headers=None, partition=-1):
+        """Send; status None: a message the consumer must not reject (not in the CSV). A
+        partition of -1 leaves the choice to the partitioner."""
+        expect = key_partition(key, self.partitions(topic)) if key and partition == -1 else None
+
         def done(err, msg):
             if err is not None:
                 raise SystemExit(f"delivery failed: {err}")
-            self.delivered.append((msg.topic(), msg.partition(), msg.offset(), status))
-        self.p.produce(topic, value=value, key=key, headers=headers or [], on_delivery=done)
+            if expect is not None and msg.partition() != expect:
+                raise SystemExit(f"murmur2 disagrees with the partitioner for key {key!r}")
+            if status is not None:
+                self.delivered.append((msg.topic(), msg.partition(), msg.offset(), status))
+        self.p.produce(topic, value=value, key=key, headers=headers or [], on_delivery=done,
+                       partition=partition)
 
-    def send_signed(self, signing_key, topic, key, value, status):
+    def send_signed(self, signing_key, topic, key, value, status, partition=-1):
         """Send with the two signature headers of signing_key (a jiceng_sign.KeyFile)."""
         hdrs = jiceng_sign.headers(signing_key.secret, signing_key.key_id, topic, key, value)
-        self.send(topic, key, value, status, hdrs)
+        self.send(topic, key, value, status, hdrs, partition)
+
+    def partitions(self, topic):
+        """The number of partitions of topic."""
+        if topic not in self.counts:
+            self.counts[topic] = len(self.p.list_topics(topic, timeout=10).topics[topic].partitions)
+        return self.counts[topic]
 
     def flush(self):
         if self.p.flush(30) != 0:
@@ -157,6 +174,65 @@ class Sender:
                 w.writerow(row)
 
 
+def murmur2(data):
+    """Kafka's murmur2 hash of bytes (the Java client's Utils.murmur2), as a 32-bit unsigned."""
+    m, h = 0x5BD1E995, (0x9747B28C ^ len(data)) & 0xFFFFFFFF
+    whole = len(data) - len(data) % 4
+    for i in range(0, whole, 4):
+        k = (int.from_bytes(data[i:i + 4], "little") * m) & 0xFFFFFFFF
+        k = ((k ^ (k >> 24)) * m) & 0xFFFFFFFF
+        h = ((h * m) & 0xFFFFFFFF) ^ k
+    tail = data[whole:]
+    for i in reversed(range(len(tail))):
+        h ^= tail[i] << (8 * i)
+    if tail:
+        h = (h * m) & 0xFFFFFFFF
+    h = ((h ^ (h >> 13)) * m) & 0xFFFFFFFF
+    return h ^ (h >> 15)
+
+
+def key_partition(key, partitions):
+    """The partition murmur2_random (the Java clients' default) gives a non-null key; every
+    keyed message Sender sends is checked against it."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def hostile_copies(s, prefix, valid, schemas, counties, keys):
+    """Copies of events already counted, as a careless or hostile third-party producer sends
+    them, each correctly signed with the event's county's key (issue 11, items 1-3):
+      - a petition's Avro bytes on the visits topic: JC_ERR_WRONG_TOPIC;
+      - a visit keyed by another county, on a partition that is not the visit's own (so that
+        only the key check stands between it and a second count): JC_ERR_WRONG_KEY;
+      - the same visit with a null key, sent to a partition that is not its own: JC_ERR_WRONG_KEY;
+      - a training completion re-sent with its event_id in upper case, correctly keyed: the
+        same event (ids compare in canonical form), so a duplicate, neither counted nor
+        rejected.
+    Returns the number of duplicates the consumer must count for them."""
+    def first(kind):
+        return next(o for o in valid if o["type"] == kind)
+
+    def send(obj, topic_type, key, status, partition=-1):
+        county = counties.resolve(obj["county_code"])
+        s.send_signed(keys[county], prefix + TOPIC[topic_type], key, avro_message(obj, schemas),
+                      status, partition)
+
+    petition = first("petition")
+    send(petition, "visit", str(counties.resolve(petition["county_code"])).encode(),
+         "JC_ERR_WRONG_TOPIC")
+    visit = first("visit")
+    own = str(counties.resolve(visit["county_code"])).encode()
+    n = s.partitions(prefix + TOPIC["visit"])
+    other = next(str(c).encode() for c in sorted(counties.current)
+                 if key_partition(str(c).encode(), n) != key_partition(own, n))
+    send(visit, "visit", other, "JC_ERR_WRONG_KEY")
+    send(visit, "visit", None, "JC_ERR_WRONG_KEY", (key_partition(own, n) + 1) % n)
+    resend = dict(first("training_completion"))
+    assert resend["event_id"] != resend["event_id"].upper()
+    resend["event_id"] = resend["event_id"].upper()
+    send(resend, "training_completion", str(counties.resolve(resend["county_code"])).encode(), None)
+    return 1
+
+
 def poison(prefix, schema_dir, events, rejects, keyring, out):
     schemas = load_schemas(schema_dir)
     counties = Counties()
@@ -164,7 +240,6 @@ def poison(prefix, schema_dir, events, rejects, keyring, out):
     with open(events, encoding="utf-8") as f:
         lines = f.read().split("\n")
     s = Sender()
-    first_valid = None
     with open(rejects) as f:
         bad = {int(r["line"]): r["reason"] for r in csv.DictReader(f)}
     for no, reason in sorted(bad.items()):
@@ -184,10 +259,8 @@ def poison(prefix, schema_dir, events, rejects, keyring, out):
         if value is None:
             value, status, county = text.encode("utf-8"), "JC_ERR_BAD_MAGIC", 520102
         s.send_signed(keys[county], topic, str(county).encode(), value, status)
-    for no, text in enumerate(lines, 1):
-        if text and no not in bad:
-            first_valid = json.loads(text)
-            break
+    valid = [json.loads(text) for no, text in enumerate(lines, 1) if text and no not in bad]
+    first_valid = valid[0]
     # a conflicting duplicate: the first valid event's id, other content
     dup = dict(first_valid)
     count_field = {"visit": "people_met", "petition": "people", "disaster_response": "responders",
@@ -199,8 +272,10 @@ def poison(prefix, schema_dir, events, rejects, keyring, out):
     # unknown schema id
     s.send_signed(keys[520102], prefix + "jiceng.visits", b"520102", b"\x00\x00\x00\x03\xe7" + b"\x02" * 40,
                   "JC_ERR_UNKNOWN_SCHEMA")
+    duplicates = hostile_copies(s, prefix, valid, schemas, counties, keys)
     s.flush()
     s.write_csv(out)
+    print(f"expected duplicates: {duplicates}")
 
 
 def dead_letters(prefix):
@@ -221,7 +296,8 @@ def dead_letters(prefix):
             break
         if m.error():
             continue
-        h = {k: v.decode() for k, v in (m.headers() or [])}
+        # (a header's value may be null: the dead-letter copy of a null key says so)
+        h = {k: v.decode() if v is not None else None for k, v in (m.headers() or [])}
         rows.append((h["jiceng.source.topic"], int(h["jiceng.source.partition"]),
                      int(h["jiceng.source.offset"]), h["jiceng.status"]))
     c.close()

@@ -11,7 +11,7 @@
 # database.
 source "$(dirname "$0")/../aggregate/lib.sh"
 it_init report-role
-VIEWS="report_counties report_disaster_incidents report_disaster_responses_daily
+VIEWS="report_consumer_lag report_counties report_disaster_incidents report_disaster_responses_daily
 report_disaster_responses_prefecture_daily report_disaster_responses_province_daily report_freshness
 report_petitions_daily report_petitions_prefecture_daily report_petitions_province_daily
 report_training_trainees report_trainings_daily report_trainings_prefecture_daily
@@ -19,7 +19,7 @@ report_trainings_province_daily report_visit_cadres report_visits_daily report_v
 report_visits_province_daily"
 TABLES="visits_daily visit_cadres petitions_daily disaster_responses_daily disaster_incidents
 trainings_daily training_trainees consumer_progress dedup_ledger rejects counties prefectures
-schema_migrations signing_keys"
+schema_migrations signing_keys end_offsets"
 
 as_report() { psql -X -q -v ON_ERROR_STOP=1 -At "$REPORT_CONNINFO" -c "$1" 2>&1; }
 
