@@ -1,5 +1,5 @@
 /*
- * digest.h: a SHA-256 digest in hex, for records kept only in part (a dead-letter copy cut to
+ * digest.h: bytes in hex, and a SHA-256 digest in hex, for records kept only in part (a dead-letter copy cut to
  * fit its topic names the whole record's length and digest, so that the full bytes, kept
  * elsewhere, can be matched to it). Not installed.
  */
@@ -9,6 +9,10 @@
 #include <stddef.h>
 
 #include "jiceng/common.h"
+
+/* The n bytes at data as 2n lower-case hex digits at out, NUL-terminated (out holds 2n + 1):
+ * the one hex encoder of the library (digests, signatures, key secrets, rejected bytes). */
+void jc_hex(const void *data, size_t n, char *out);
 
 /* Characters of a SHA-256 digest in lower-case hex, and the buffer that holds one with its NUL. */
 #define JC_SHA256_HEX_LEN 64

@@ -127,14 +127,10 @@ static json_t *json_text(const char *s)
 /* A JSON string of the n bytes at data in lower-case hex. */
 static json_t *json_hex(const char *data, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
     char *hex = malloc(2 * n + 1);
     if (hex == NULL)
         return NULL;
-    for (size_t i = 0; i < n; i++) {
-        hex[2 * i] = digits[(unsigned char)data[i] >> 4];
-        hex[2 * i + 1] = digits[(unsigned char)data[i] & 15];
-    }
+    jc_hex(data, n, hex);
     json_t *j = json_stringn(hex, 2 * n);
     free(hex);
     return j;

@@ -40,6 +40,7 @@
 #include "jiceng/jtime.h"
 #include "jiceng/reference.h"
 #include "jiceng/secretfile.h"
+#include "digest.h"
 
 static const char *const verdict_names[JC_SIGN_VERDICT_COUNT_] = {
     [JC_SIGN_OK] = "ok",
@@ -193,17 +194,11 @@ jc_status_t jc_sign_compute(const unsigned char *secret, size_t secret_len, cons
 
 /* ---- header values -------------------------------------------------------------------- */
 
-static const char hex_digits[] = "0123456789abcdef";
-
 void jc_sign_format(const unsigned char mac[JC_SIGN_MAC_BYTES], char out[JC_SIGN_SIG_LEN + 1])
 {
     size_t prefix = strlen(JC_SIGN_SIG_PREFIX);
     memcpy(out, JC_SIGN_SIG_PREFIX, prefix);
-    for (size_t i = 0; i < JC_SIGN_MAC_BYTES; i++) {
-        out[prefix + 2 * i] = hex_digits[mac[i] >> 4];
-        out[prefix + 2 * i + 1] = hex_digits[mac[i] & 0x0f];
-    }
-    out[JC_SIGN_SIG_LEN] = '\0';
+    jc_hex(mac, JC_SIGN_MAC_BYTES, out + prefix);
 }
 
 /* A hex digit's value, or -1; upper case only when upper_ok. */
@@ -489,11 +484,7 @@ jc_status_t jc_sign_key_file_write(const char *path, const char *key_id, int32_t
         return jc_error_set(err, JC_ERR_IO, "%s: %s", path, strerror(errno));
     char text[256];
     char hex[2 * JC_SIGN_SECRET_BYTES + 1];
-    for (size_t i = 0; i < JC_SIGN_SECRET_BYTES; i++) {
-        hex[2 * i] = hex_digits[secret[i] >> 4];
-        hex[2 * i + 1] = hex_digits[secret[i] & 0x0f];
-    }
-    hex[sizeof hex - 1] = '\0';
+    jc_hex(secret, JC_SIGN_SECRET_BYTES, hex);
     int n = snprintf(text, sizeof text, "# jiceng signing key (docs/signing.md): readable by "
                      "its owner only\nkey_id=%s\ncounty=%06ld\nsecret=%s\n", key_id,
                      (long)current, hex);

@@ -21,6 +21,7 @@
 
 #include "jiceng/jtime.h"
 #include "jiceng/reference.h"
+#include "digest.h"
 #include "pgexec.h"
 
 /* $1 key id, $2 county, $3 secret (bytea hex), $4 margin in ms */
@@ -85,8 +86,7 @@ static jc_status_t issue(PGconn *c, jc_signkey_change_t *ch, jc_error_t *err)
     snprintf(county, sizeof county, "%ld", (long)ch->county);
     snprintf(margin, sizeof margin, "%d", JC_SIGNKEY_MARGIN_MS);
     memcpy(hex, "\\x", 2);
-    for (size_t i = 0; i < JC_SIGN_SECRET_BYTES; i++)
-        snprintf(hex + 2 + 2 * i, 3, "%02x", ch->secret[i]);
+    jc_hex(ch->secret, JC_SIGN_SECRET_BYTES, hex + 2);
     jc_status_t st = JC_ERR_MISMATCH;
     for (int n = 1; n <= ID_SUFFIX_MAX && st == JC_ERR_MISMATCH; n++) {
         if (n == 1)
