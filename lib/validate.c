@@ -206,8 +206,9 @@ static jc_status_t check_floor(const jc_field_t *f, int64_t ms, jc_error_t *err)
 static jc_status_t check_time(const jc_field_t *f, int64_t ms, const limits_t *lim,
                               jc_error_t *err)
 {
-    if (ms < JC_EARLIEST_EVENT_MS)
-        return check_floor(f, ms, err);
+    jc_status_t st = check_floor(f, ms, err);
+    if (st != JC_OK)
+        return st;
     if (ms > lim->latest_ms)
         return jc_error_set(err, JC_ERR_FUTURE_TIME,
                             "%s: %" PRId64 " is later than now %" PRId64 " plus skew %" PRId64
