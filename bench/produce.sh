@@ -25,6 +25,8 @@
 # (default .jiceng/ of the checkout), JC_PLAIN_COMPARE, JC_RUNS
 set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/compare.sh
+source "$SRC/bench/compare.sh"
 JC_BUILD=${JC_BUILD:-$SRC/build}
 export JICENG_STATE=${JICENG_STATE:-$SRC/.jiceng}
 ENV_FILE=${JICENG_ENV_FILE:-$JICENG_STATE/stack.env}
@@ -94,15 +96,6 @@ one_run() {
     echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-# summary FIGURE LABEL: the runs, median and spread of FIGURE on side LABEL; the median also in
-# $W/median.FIGURE.LABEL
-summary() {
-    sort -n "$W/$1.$2" | awk -v l="$2" -v out="$W/median.$1.$2" '{ v[NR] = $1; s = s " " $1 }
-        END { if (NR == 0) { print "    " l ": no run measured"; exit }
-              m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m > out
-              printf "    %s  runs:%s  median %.0f events/s  spread %.1f%%\n", l, s, m, 100 * (v[NR] - v[1]) / m }'
-}
-
 # a freshly started broker answers its first idempotent producer late ("coordinator load in
 # progress"): one small untimed run per side first
 echo "-- warm-up (not counted): --events 1000 on each side"
@@ -119,11 +112,7 @@ echo "  (both brokers ran during every run of either side)"
 for fig in jiceng librdkafka; do
     [[ $fig == jiceng ]] && echo "  jiceng-produce path (parse+validate+encode+sign+produce):" \
                          || echo "  bare librdkafka, pre-encoded payloads, unsigned on both sides (TLS alone):"
-    summary "$fig" A
-    summary "$fig" B
-    if [[ -s $W/median.$fig.A && -s $W/median.$fig.B ]]; then
-        awk -v a="$(cat "$W/median.$fig.A")" -v b="$(cat "$W/median.$fig.B")" \
-            'BEGIN { printf "    ratio of the medians A / B: %.3f\n", a / b }'
-    fi
+    for side in A B; do echo "    $(bench_summary "$W/$fig.$side" "$side")"; done
+    bench_ratio "$W/$fig.A" "$W/$fig.B" | sed 's/^/    /'
 done
 exit $status

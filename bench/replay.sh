@@ -44,6 +44,8 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/compare.sh
+source "$SRC/bench/compare.sh"
 JC_BUILD=${JC_BUILD:-$SRC/build}
 JICENG_STATE=${JICENG_STATE:-$SRC/.jiceng}
 export JICENG_STATE
@@ -224,18 +226,6 @@ replay() {
     return $rc
 }
 
-# summary LABEL: the runs, their median and spread; the median is kept in MEDIAN[LABEL]
-declare -A MEDIAN
-summary() {
-    local line
-    line=$(sort -n "$W/rates.$1" | awk -v l="$1" '{ v[NR] = $1; s = s " " $1 }
-        END { if (NR == 0) exit; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-              printf "%.0f   %-4s runs:%s  median %.0f events/s  spread %.1f%%\n", m, l, s, m, 100 * (v[NR] - v[1]) / m }')
-    [[ -n $line ]] || { echo "  $1: no run measured"; return; }
-    MEDIAN[$1]=${line%% *}
-    echo "  ${line#*   }"
-}
-
 run_size() {
     local n=$1 rc=0 r side
     prepare "$n" || { cleanup; return 1; }
@@ -246,10 +236,8 @@ run_size() {
     for side in "${SIDES[@]}"; do echo "  $side = ${WHAT[$side]}"; done
     [[ -z ${JC_PLAIN_COMPARE:-} ]] \
         || echo "  (both brokers and both PostgreSQL clusters ran during every run of either side)"
-    for side in "${SIDES[@]}"; do summary "$side"; done
-    if ((${#SIDES[@]} == 2)) && [[ -n ${MEDIAN[A]:-} && -n ${MEDIAN[B]:-} ]]; then
-        awk -v a="${MEDIAN[A]}" -v b="${MEDIAN[B]}" 'BEGIN { printf "  ratio of the medians A / B: %.3f\n", a / b }'
-    fi
+    for side in "${SIDES[@]}"; do echo "  $(bench_summary "$W/rates.$side" "$side")"; done
+    if ((${#SIDES[@]} == 2)); then bench_ratio "$W/rates.A" "$W/rates.B" | sed 's/^/  /'; fi
     cleanup
     return $rc
 }
