@@ -41,6 +41,14 @@
 # brokers and both PostgreSQL clusters run during every run of either side. bench-replay gets
 # --baseline-events 0 (the baseline is the same on both sides and not what is compared) before
 # JC_BENCH_ARGS.
+#
+# The cost of the metrics endpoint (issue 12's 3% acceptance): JC_METRICS_COMPARE=1 JC_RUNS=3
+# replays the backlog with jiceng-aggregate itself (--until-caught-up, a fresh group and
+# database each run, checked against the ground truth), alternating side A, with
+# --metrics-listen 127.0.0.1:0 and /metrics scraped every second by curl for the whole run, and
+# side B, without; a run's events/s = messages it consumed (its shutdown line) / the wall time of
+# the process, start-up included on both sides. The summary gives each side's runs, median,
+# spread and the ratio of the medians, and how many scrapes each A run answered.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -60,6 +68,8 @@ STACK=$SRC/deploy/local/stack
 PLAIN=$SRC/bench/plain-services
 [[ -z ${JC_COMPARE:-} || -z ${JC_PLAIN_COMPARE:-} ]] \
     || { echo "bench/replay.sh: JC_COMPARE and JC_PLAIN_COMPARE exclude each other" >&2; exit 2; }
+[[ -z ${JC_METRICS_COMPARE:-} || (-z ${JC_COMPARE:-} && -z ${JC_PLAIN_COMPARE:-}) ]] \
+    || { echo "bench/replay.sh: JC_METRICS_COMPARE excludes JC_COMPARE and JC_PLAIN_COMPARE" >&2; exit 2; }
 NEEDED=(producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce bench/bench-replay
         consumers/jiceng-aggregate)
 [[ -z ${JC_PLAIN_COMPARE:-} ]] || NEEDED+=(bench/bench-replay-unsigned bench/bench-jiceng-produce-unsigned)
@@ -85,6 +95,11 @@ elif [[ -n ${JC_PLAIN_COMPARE:-} ]]; then
     BIN[B]=$JC_BUILD/bench/bench-replay-unsigned ENVF[B]=$JICENG_STATE/bench-plain/plain.env
     BACKLOG[B]=B TOOL[B]=$PLAIN PRODUCE[B]=$JC_BUILD/bench/bench-jiceng-produce-unsigned
     WHAT[B]="plaintext, unsigned: bench/plain-services, no signature or county check ($JC_BUILD/bench/bench-replay-unsigned)"
+elif [[ -n ${JC_METRICS_COMPARE:-} ]]; then
+    SIDES+=(B)
+    WHAT[A]="jiceng-aggregate --until-caught-up --metrics-listen 127.0.0.1:0, /metrics scraped every second"
+    BIN[B]=$JC_BUILD/consumers/jiceng-aggregate ENVF[B]="" BACKLOG[B]=A TOOL[B]=$STACK
+    WHAT[B]="jiceng-aggregate --until-caught-up, no metrics endpoint"
 fi
 
 # rounds: JC_RUNS, by default 1 (3 when comparing with plaintext)
@@ -203,6 +218,45 @@ prepare() {
     done
 }
 
+# scrape_every_second LOG PID: once the consumer logged its metrics address (metrics_listening),
+# GET /metrics every second until PID exits; prints how many scrapes answered 200 and how many
+# did not
+scrape_every_second() {
+    local port="" ok=0 bad=0
+    while kill -0 "$2" 2>/dev/null; do
+        [[ -n $port ]] || port=$(grep -Eo 'metrics on http://127\.0\.0\.1:[0-9]+' "$1" | head -1 | sed 's/.*://' || true)
+        if [[ -n $port ]]; then
+            if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/metrics") == 200 ]]
+            then ok=$((ok + 1)); else bad=$((bad + 1)); fi
+        fi
+        sleep 1
+    done
+    echo "scrapes: $ok answered 200, $bad did not"
+}
+
+# aggregate_run LABEL: jiceng-aggregate --until-caught-up on the backlog into $CONNINFO (side A
+# with the metrics endpoint, scraped every second); prints "1. end to end: ... events/s"
+aggregate_run() {
+    local label=$1 log=$W/aggregate-$1.log t0 t1 pid scraper="" rc=0 n
+    local args=(--config "$JICENG_AGGREGATE_CONFIG" --topic-prefix "$PREFIX" --conninfo "$CONNINFO"
+                --group "jiceng-aggregate-bench-metrics-$$-$RANDOM" --until-caught-up)
+    [[ $label != A ]] || args+=(--metrics-listen 127.0.0.1:0)
+    t0=$(date +%s.%N)
+    "$JC_BUILD/consumers/jiceng-aggregate" "${args[@]}" 2>"$log" &
+    pid=$!
+    if [[ $label == A ]]; then
+        scrape_every_second "$log" "$pid" >"$W/scrapes" &
+        scraper=$!
+    fi
+    wait "$pid" || rc=$?
+    t1=$(date +%s.%N)
+    [[ -z $scraper ]] || { wait "$scraper" || true; cat "$W/scrapes"; }
+    ((rc == 0)) || { echo "jiceng-aggregate failed (exit $rc): $(tail -3 "$log")" >&2; return 1; }
+    n=$(grep -Eo 'consumed [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+    awk -v n="$n" -v t0="$t0" -v t1="$t1" \
+        'BEGIN { printf "1. end to end: %d messages in %.2f s: %.0f events/s\n", n, t1 - t0, n / (t1 - t0) }'
+}
+
 # db_name N LABEL ROUND: the database of side LABEL's run ROUND on the backlog of N events
 db_name() { echo "bench_replay_$$_$1_${2,,}$3"; }
 
@@ -214,11 +268,15 @@ replay() {
     [[ -z ${JC_PLAIN_COMPARE:-} ]] || extra="--baseline-events 0"
     echo "-- run of $label (${WHAT[$label]}) into $db"
     others "before"
-    # shellcheck disable=SC2086
-    ${JC_BENCH_WRAP:-} "${BIN[$label]}" --config "$JICENG_AGGREGATE_CONFIG" --topic-prefix "$PREFIX" \
-        --conninfo "$CONNINFO" --baseline-conninfo "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$db")" \
-        --group "jiceng-aggregate-bench-replay-$$-$RANDOM" $extra ${JC_BENCH_ARGS:-} \
-        | tee "$W/run.out" || rc=$?
+    if [[ -n ${JC_METRICS_COMPARE:-} ]]; then
+        aggregate_run "$label" | tee "$W/run.out" || rc=$?
+    else
+        # shellcheck disable=SC2086
+        ${JC_BENCH_WRAP:-} "${BIN[$label]}" --config "$JICENG_AGGREGATE_CONFIG" --topic-prefix "$PREFIX" \
+            --conninfo "$CONNINFO" --baseline-conninfo "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$db")" \
+            --group "jiceng-aggregate-bench-replay-$$-$RANDOM" $extra ${JC_BENCH_ARGS:-} \
+            | tee "$W/run.out" || rc=$?
+    fi
     others "after"
     awk '/^1\. end to end/ { f = 1 } f && /events\/s$/ { print $(NF-1); exit }' "$W/run.out" >>"$W/rates.$label"
     echo "correctness: aggregate tables against the generator's ground truth"

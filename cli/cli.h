@@ -215,16 +215,54 @@ void jc_progress_end(jc_progress_t *p);
 
 /* ---- the library's log lines ------------------------------------------------------------ */
 
+/** How log lines are written. */
+typedef enum jc_cli_log_format {
+    JC_CLI_LOG_TEXT, /**< "NAME: message" (the default) */
+    JC_CLI_LOG_JSON, /**< one JSON object a line: ts (RFC 3339 UTC, ms), level, program, event
+                          (the library's stable event key), msg */
+} jc_cli_log_format_t;
+
 /** Where a program sends the library's log lines (jiceng/log.h): the opaque of jc_cli_log. */
 typedef struct jc_cli_log {
-    const char *name;        /**< prefixes each line ("NAME: message") */
+    const char *name;        /**< prefixes each line ("NAME: message"); JSON: "program" */
     jc_log_level_t min;      /**< lines below this level are not shown */
     jc_progress_t *progress; /**< a progress line to end first; may be NULL */
     FILE *out;               /**< NULL: stderr */
+    jc_cli_log_format_t format; /**< text (0) or JSON */
 } jc_cli_log_t;
 
-/** A jc_log_cb: one line "NAME: MESSAGE" for each occurrence at or above the minimum level
- *  (opaque is a jc_cli_log_t). */
+/** A jc_log_cb: one line for each occurrence at or above the minimum level (opaque is a
+ *  jc_cli_log_t), written with one stdio call: "NAME: MESSAGE", or in JSON
+ *  {"ts":"2026-12-01T05:07:17.123Z","level":"info","program":NAME,"event":EVENT,"msg":MESSAGE}
+ *  (built with jansson: quotes, backslashes and control characters escaped; bytes that are not
+ *  UTF-8, such as a multi-byte character cut by the library's 1023-byte limit, become U+FFFD). */
 void jc_cli_log(void *opaque, jc_log_level_t level, const char *event, const char *message);
+
+/** The program's own lines (start, config, shutdown ...) through the same sink: format the
+ *  message (any length) and call jc_cli_log. */
+void jc_cli_logf(jc_cli_log_t *sink, jc_log_level_t level, const char *event, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
+
+/** The log options, declared once for every program that takes the library's log callback:
+ *  put JC_CLI_LOG_OPTIONS at the end of its option table, and call jc_cli_log_configure. */
+#define JC_CLI_LOG_OPTIONS                                                                   \
+    {"log.format", "log-format", "JICENG_LOG_FORMAT", "text", "FORMAT",                      \
+     "log lines: text (NAME: message) or json (one object a line)"},                        \
+    {"log.level", "log-level", "JICENG_LOG_LEVEL", "info", "LEVEL",                          \
+     "the least level logged: debug, info, warn or error"}
+
+/** Set sink's format and minimum level from the options log.format and log.level (a table
+ *  holding JC_CLI_LOG_OPTIONS). JC_ERR_INVALID_ARG naming the option and its source for a value
+ *  that is not one of the words (a usage error). */
+jc_status_t jc_cli_log_configure(jc_cli_log_t *sink, const jc_config_t *cfg, jc_error_t *err);
+
+/** One line with event "config" at info: every option of prog's table that has a value as
+ *  key=value, then the Kafka properties that pass through (-X, kafka.* file keys), then the
+ *  configuration file; never a secret: a secret's value is "***" (by its name), a conninfo's
+ *  password is masked (jc_cli_mask), librdkafka's sasl.* values are "***". */
+void jc_cli_log_config(jc_cli_log_t *sink, const jc_program_t *prog, const jc_config_t *cfg);
+
+/** The level named by word ("debug", "info", "warn", "error") into *out; false if none. */
+bool jc_cli_log_level_parse(const char *word, jc_log_level_t *out);
 
 #endif

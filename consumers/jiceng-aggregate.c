@@ -11,18 +11,25 @@
  * EXIT_DEAD_LETTER when some rejects' dead-letter copies never reached the topic (the rejects
  * themselves are in jiceng.rejects). At start it waits for PostgreSQL (--pg-wait bounds that).
  *
- * The library prints nothing: its log lines come to jc_cli_log (stderr, info and above), and
- * its periodic stats snapshot drives the progress line, shown when stderr is a terminal.
+ * The library prints nothing: its log lines come to jc_cli_log (stderr, info and above unless
+ * --log-level says otherwise, or debug with -X debug=...; text or, with --log-format json, one
+ * JSON object a line), together with the program's own: start, config (no secret), shutdown
+ * (the counters) and why a run failed (exit); its periodic stats snapshot drives the progress
+ * line, shown when stderr is a terminal.
  */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "jiceng/aggregator.h"
+#include "jiceng/event.h"
 #include "jiceng/lag.h"
 #include "jiceng/migrate.h"
+#include "http.h"
 #include "notify.h"
 
 static const jc_option_t options[] = {
@@ -46,6 +53,23 @@ static const jc_option_t options[] = {
      "exit once every assigned partition is consumed to its end and flushed"},
     {"pg.start.wait", "pg-wait", "JICENG_PG_WAIT", "0", "SECONDS",
      "at start, wait at most this long for PostgreSQL (0: until stopped)"},
+    /* metrics and health endpoints (issue 12, items 1 and 2; http.h) */
+    {"metrics.listen", "metrics-listen", "JICENG_METRICS_LISTEN", NULL, "HOST:PORT",
+     "serve /metrics, /healthz, /readyz (default off; host 127.0.0.1; port 0: any free one)"},
+    {"metrics.tls.cert", "metrics-tls-cert", NULL, NULL, "FILE",
+     "metrics over HTTPS: certificate (PEM); required off loopback"},
+    {"metrics.tls.key", "metrics-tls-key", NULL, NULL, "FILE",
+     "... its private key (PEM, owner-only)"},
+    {"metrics.auth.user", "metrics-user", NULL, NULL, "NAME",
+     "metrics basic authentication user; required off loopback"},
+    {"metrics.auth.password", NULL, "JICENG_METRICS_PASSWORD", NULL, "SECRET",
+     "... its password: metrics.auth.password_file=FILE in the configuration file or\n"
+     "$JICENG_METRICS_PASSWORD_FILE (an owner-only file)"},
+    /* `status` (issue 12, item 4) */
+    {"status.format", "format", NULL, "text", "FORMAT", "status: text or json"},
+    {"status.stale", "stale", NULL, NULL, "SECONDS",
+     "status: exit 1 if a partition with lag has not committed for this long"},
+    JC_CLI_LOG_OPTIONS, /* --log-format, --log-level (issue 12, item 3) */
 };
 
 /* The exit status when the run ended well but some dead-letter copies failed. */
@@ -59,14 +83,17 @@ static const jc_program_t program = {
              "in PostgreSQL exactly once (offsets, dedup ledger, aggregates and rejects are\n"
              "written in one transaction per batch). `migrate` applies the schema (as the\n"
              "migration role) and exits; the daemon refuses an older schema. `status` prints\n"
-             "each group's lag per partition (next offset, end offset, lag, age of the figure)\n"
-             "from PostgreSQL alone (--conninfo: the aggregator's or the report role).\n"
+             "each group's lag per partition (next offset, end offset, lag, age of the figure,\n"
+             "age of the last commit, newest event) from PostgreSQL alone (--conninfo: the\n"
+             "aggregator's or the report role), as a table or --format json; with --stale\n"
+             "SECONDS it exits 1 if a partition has lag and no commit for longer (a check).\n"
              "librdkafka properties pass through with -X (e.g. -X session.timeout.ms=6000): each\n"
              "goes to the consumer, the dead-letter producer or both, as librdkafka marks it.",
     .epilogue = "exit status: 0 stopped cleanly (SIGTERM/SIGINT, or caught up), 1 failed,\n"
                 "2 usage or configuration error, 3 stopped cleanly but some rejects' copies\n"
                 "never reached the dead-letter topic (the rejects are in jiceng.rejects; the\n"
-                "log says which: dead_letter_failed)",
+                "log says which: dead_letter_failed); `status`: 0, or 1 if it failed or found a\n"
+                "stale partition (listed on stderr), 2 usage error",
     .options = options,
     .noptions = sizeof options / sizeof options[0],
 };
@@ -145,33 +172,91 @@ static jc_exit_t run_migrate(const char *conninfo)
     return rc;
 }
 
-/* `status`: every consumer group's lag per partition, from PostgreSQL alone (jiceng/lag.h). */
-static jc_exit_t run_status(const char *conninfo)
+/* `status` (issue 12, item 4): --format and --stale SECONDS (-1: none) into *json and
+ * *stale_ms; a usage error otherwise. */
+static jc_status_t status_options(const jc_config_t *cfg, bool *json, int64_t *stale_ms,
+                                  jc_error_t *err)
 {
-    PGconn *c = PQconnectdb(conninfo ? conninfo : "");
+    const char *format = jc_config_get(cfg, "status.format");
+    long stale = -1;
+    *json = format != NULL && strcmp(format, "json") == 0;
+    if (format != NULL && !*json && strcmp(format, "text") != 0)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "--format: '%s' is not text or json", format);
+    if (jc_config_get(cfg, "status.stale") != NULL &&
+        jc_config_get_long(cfg, "status.stale", 0, 3153600000L, &stale, err) != JC_OK)
+        return JC_ERR_INVALID_ARG;
+    *stale_ms = stale < 0 ? -1 : (int64_t)stale * 1000;
+    return JC_OK;
+}
+
+/* With a limit: the stale partitions on stderr; true if there are any. */
+static bool report_stale(const jc_lag_row_t *rows, size_t n, int64_t stale_ms)
+{
+    jc_buf_t lines = {0};
+    size_t count = 0;
+    if (stale_ms < 0 || jc_lag_stale_lines(rows, n, stale_ms, &lines, &count) != JC_OK)
+        count = stale_ms < 0 ? 0 : 1; /* out of memory: still say it is not known to be fine */
+    if (count > 0)
+        fprintf(stderr, "%s: %zu stale partition(s), with lag and no commit for over %lld s:\n%s",
+                program.name, count, (long long)(stale_ms / 1000),
+                lines.data != NULL ? (const char *)lines.data : "");
+    jc_buf_free(&lines);
+    return count > 0;
+}
+
+/* `status`: every consumer group's lag per partition, from PostgreSQL alone (jiceng/lag.h), as
+ * a table or JSON; exit 1 if a partition is stale (--stale), 2 on a usage error. */
+static jc_exit_t run_status(const jc_config_t *cfg)
+{
     jc_error_t err;
+    bool json = false;
+    int64_t stale_ms = -1;
+    if (status_options(cfg, &json, &stale_ms, &err) != JC_OK)
+        return jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
+    const char *conninfo = jc_config_get(cfg, "pg.conninfo");
+    PGconn *c = PQconnectdb(conninfo ? conninfo : "");
     jc_lag_row_t *rows = NULL;
     size_t n = 0;
     jc_buf_t out = {0};
     jc_status_t st = PQstatus(c) == CONNECTION_OK
                          ? jc_lag_read(c, &rows, &n, &err)
                          : jc_error_set(&err, JC_ERR_PG, "postgres: %s", PQerrorMessage(c));
-    if (st == JC_OK && jc_lag_table(rows, n, &out) != JC_OK)
+    if (st == JC_OK && (json ? jc_lag_json(rows, n, stale_ms, &out) : jc_lag_table(rows, n, &out)) != JC_OK)
         st = jc_error_set(&err, JC_ERR_NOMEM, "status: out of memory");
-    if (st == JC_OK && fwrite(out.data, 1, out.len, stdout) != out.len)
+    if (st == JC_OK && (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0))
         st = jc_error_set(&err, JC_ERR_IO, "status: writing stdout failed");
+    bool stale = st == JC_OK && report_stale(rows, n, stale_ms);
     jc_buf_free(&out);
     free(rows);
     PQfinish(c);
-    return st == JC_OK ? JC_EXIT_OK : jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s", err.message);
+    if (st != JC_OK)
+        return jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s", err.message);
+    return stale ? JC_EXIT_FAILURE : JC_EXIT_OK;
 }
 
-static void summary(const jc_aggregator_stats_t *s)
+/* ---- log lines of note (issue 12, item 3): start, config, shutdown, why it failed ---- */
+
+/* "start": version, group, topics, bootstrap servers. */
+static void log_start(jc_cli_log_t *sink, const jc_aggregator_config_t *c)
 {
-    fprintf(stderr, "%s: consumed %llu, applied %llu, duplicates %llu, rejected %llu, "
-            "batches %llu, fenced %llu, postgres retries %llu, dedup ids %llu (%llu bytes), "
-            "signing keys read %llu times, dead letters %llu (%llu cut, %llu retries, %llu failed)\n",
-            program.name, (unsigned long long)s->consumed, (unsigned long long)s->applied,
+    char topics[1200] = "";
+    size_t len = 0;
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT && len < sizeof topics; t++)
+        len += (size_t)snprintf(topics + len, sizeof topics - len, "%s%s%s", t ? "," : "",
+                                c->topic_prefix ? c->topic_prefix : "", jc_event_topic(t));
+    jc_cli_logf(sink, JC_LOG_INFO, "start", "start: %s %s, pid %ld, group %s, topics %s, "
+                "dead letters to %s%s, bootstrap %s", program.name, jc_version(), (long)getpid(),
+                c->group_id ? c->group_id : JC_AGGREGATOR_GROUP, topics,
+                c->topic_prefix ? c->topic_prefix : "", JC_DEAD_LETTER_TOPIC, c->bootstrap);
+}
+
+/* "shutdown": the run's counters. */
+static void summary(jc_cli_log_t *sink, const jc_aggregator_stats_t *s)
+{
+    jc_cli_logf(sink, JC_LOG_INFO, "shutdown", "consumed %llu, applied %llu, duplicates %llu, "
+            "rejected %llu, batches %llu, fenced %llu, postgres retries %llu, dedup ids %llu "
+            "(%llu bytes), signing keys read %llu times, dead letters %llu (%llu cut, %llu "
+            "retries, %llu failed)", (unsigned long long)s->consumed, (unsigned long long)s->applied,
             (unsigned long long)s->duplicates, (unsigned long long)s->rejected,
             (unsigned long long)s->batches, (unsigned long long)s->fenced,
             (unsigned long long)s->pg_retries, (unsigned long long)s->dedup_ids,
@@ -180,20 +265,34 @@ static void summary(const jc_aggregator_stats_t *s)
             (unsigned long long)s->dead_letter_retries, (unsigned long long)s->dead_letter_failed);
 }
 
+/* An "exit" line at error level (in the log's format, so a JSON log stays JSON); returns code. */
+static jc_exit_t failed(jc_cli_log_t *sink, jc_exit_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static jc_exit_t failed(jc_cli_log_t *sink, jc_exit_t code, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    jc_cli_log(sink, JC_LOG_ERROR, "exit", msg);
+    return code;
+}
+
 /* The exit status of a run that ended with st (err), saying why when it is not 0. */
-static jc_exit_t exit_status(jc_status_t st, const jc_error_t *err, const jc_aggregator_stats_t *s)
+static jc_exit_t exit_status(jc_cli_log_t *sink, jc_status_t st, const jc_error_t *err,
+                             const jc_aggregator_stats_t *s)
 {
     if (st == JC_ERR_SCHEMA_VERSION)
-        return jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s: run `%s migrate` with the "
-                           "migration role (--migrate-conninfo or JICENG_MIGRATE_CONNINFO)",
-                           err->message, program.name);
+        return failed(sink, JC_EXIT_FAILURE, "%s: run `%s migrate` with the "
+                      "migration role (--migrate-conninfo or JICENG_MIGRATE_CONNINFO)",
+                      err->message, program.name);
     if (st != JC_OK)
-        return jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s (%s)", err->message,
-                           jc_status_name(st));
+        return failed(sink, JC_EXIT_FAILURE, "%s (%s)", err->message, jc_status_name(st));
     if (s->dead_letter_failed > 0)
-        return jc_cli_fail(program.name, (jc_exit_t)EXIT_DEAD_LETTER, "%llu reject(s) not "
-                           "copied to the dead-letter topic (they are in jiceng.rejects; see "
-                           "dead_letter_failed above)", (unsigned long long)s->dead_letter_failed);
+        return failed(sink, (jc_exit_t)EXIT_DEAD_LETTER, "%llu reject(s) not "
+                      "copied to the dead-letter topic (they are in jiceng.rejects; see "
+                      "dead_letter_failed above)", (unsigned long long)s->dead_letter_failed);
     return JC_EXIT_OK;
 }
 
@@ -207,18 +306,63 @@ static bool kafka_debug(const char *const *props)
     return on;
 }
 
-static jc_exit_t run_daemon(jc_aggregator_config_t *c)
+/* ---- metrics and health endpoints (issue 12, items 1 and 2; http.h) ---- */
+
+/* The value of librdkafka property name among props (name, value pairs), or NULL. */
+static const char *kafka_property(const char *const *props, const char *name)
+{
+    const char *v = NULL;
+    for (; props != NULL && props[0] != NULL; props += 2)
+        if (strcmp(props[0], name) == 0)
+            v = props[1];
+    return v;
+}
+
+/* Start the endpoints if metrics.listen is set (wrapping c's on_stats): a configuration that
+ * is unsafe or incomplete is a usage error. */
+static jc_exit_t start_metrics(const jc_config_t *cfg, jc_aggregator_config_t *c, jc_http_t **out)
+{
+    jc_http_config_t hc = {
+        .listen = jc_config_get(cfg, "metrics.listen"),
+        .tls_cert = jc_config_get(cfg, "metrics.tls.cert"),
+        .tls_key = jc_config_get(cfg, "metrics.tls.key"),
+        .user = jc_config_get(cfg, "metrics.auth.user"),
+        .password = jc_config_get(cfg, "metrics.auth.password"),
+        .client_cert = kafka_property(c->kafka_properties, "ssl.certificate.location"),
+    };
+    jc_error_t err;
+    *out = NULL;
+    if (hc.listen == NULL || *hc.listen == '\0')
+        return JC_EXIT_OK;
+    if (jc_http_check(&hc, &err) != JC_OK)
+        return jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
+    if ((*out = jc_http_start(&hc, c, &err)) == NULL)
+        return jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s", err.message);
+    return JC_EXIT_OK;
+}
+
+static jc_exit_t run_daemon(jc_aggregator_config_t *c, const jc_config_t *cfg)
 {
     jc_progress_t progress;
     jc_progress_init(&progress, program.name);
-    jc_cli_log_t sink = {.name = program.name, .progress = &progress,
-                         .min = kafka_debug(c->kafka_properties) ? JC_LOG_DEBUG : JC_LOG_INFO};
+    jc_cli_log_t sink = {.name = program.name, .progress = &progress};
+    jc_error_t err;
+    if (jc_cli_log_configure(&sink, cfg, &err) != JC_OK)
+        return jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
+    if (kafka_debug(c->kafka_properties)) /* librdkafka's debug lines are wanted */
+        sink.min = JC_LOG_DEBUG;
+    log_start(&sink, c);
+    jc_cli_log_config(&sink, &program, cfg);
     c->log = jc_cli_log;
     c->log_opaque = &sink;
     if (jc_progress_enabled(&progress)) {
         c->on_stats = show_progress;
         c->stats_opaque = &progress;
     }
+    jc_http_t *http; /* metrics and health endpoints, when metrics.listen is set */
+    jc_exit_t http_rc = start_metrics(cfg, c, &http);
+    if (http_rc != JC_EXIT_OK)
+        return http_rc;
     jc_sd_notify_t notify; /* systemd readiness and watchdog (notify.h): wraps the callbacks */
     jc_sd_attach(&notify, c, &stop_requested);
     struct sigaction sa;
@@ -226,16 +370,18 @@ static jc_exit_t run_daemon(jc_aggregator_config_t *c)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    jc_error_t err;
     jc_aggregator_t *a = jc_aggregator_new(c, &err);
-    if (a == NULL)
-        return jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s", err.message);
+    if (a == NULL) {
+        jc_http_stop(http);
+        return failed(&sink, JC_EXIT_FAILURE, "%s", err.message);
+    }
     jc_status_t st = jc_aggregator_run(a, &stop_requested, &err);
     jc_sd_stopping(&notify);
     jc_progress_end(&progress);
-    summary(jc_aggregator_stats(a));
-    jc_exit_t rc = exit_status(st, &err, jc_aggregator_stats(a));
+    summary(&sink, jc_aggregator_stats(a));
+    jc_exit_t rc = exit_status(&sink, st, &err, jc_aggregator_stats(a));
     jc_aggregator_free(a);
+    jc_http_stop(http);
     return rc;
 }
 
@@ -257,11 +403,11 @@ int main(int argc, char **argv)
     else if (migrate_only)
         rc = run_migrate(migrate_conninfo(cfg));
     else if (status_only)
-        rc = run_status(jc_config_get(cfg, "pg.conninfo"));
+        rc = run_status(cfg);
     else if (read_config(cfg, &c, &err) != JC_OK)
         rc = jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
     else
-        rc = run_daemon(&c);
+        rc = run_daemon(&c, cfg);
     jc_config_free(cfg);
     return rc;
 }

@@ -11,8 +11,10 @@
  * TOPIC_ALREADY_EXISTS from a concurrent creator, and finally polls the metadata until every
  * topic is visible with a leader for each partition (so that a producer started right after
  * can write to them) and re-checks the counts. Each topic is created with the configuration
- * of topic_configs (retention.ms comes from the settings); one DescribeConfigs request reads
- * the timestamp type of the existing topics.
+ * of topic_configs (retention.ms comes from the settings, min.insync.replicas from the
+ * replication factor, which a factor of 0 takes from the number of brokers in a metadata
+ * answer, capped at JC_TOPIC_AUTO_REPLICAS); one DescribeConfigs request reads the timestamp
+ * type and min.insync.replicas of the existing topics.
  *
  * ACLs: jiceng's jc_acl_t is translated to and from librdkafka's AclBinding (ALLOW, any host).
  * Creating sends one CreateAcls request and checks every binding's result; deleting sends one
@@ -196,7 +198,18 @@ static jc_status_t describe_topic(jc_admin_t *a, const char *name, jc_topic_stat
     return st;
 }
 
-/* Copy message.timestamp.type from a DescribeConfigs answer into the state of its topic. */
+/* Keep one configuration entry of a topic in its state if it is one jc_topic_state_t holds. */
+static void read_config_entry(const rd_kafka_ConfigEntry_t *c, jc_topic_state_t *s)
+{
+    const char *name = rd_kafka_ConfigEntry_name(c), *v = rd_kafka_ConfigEntry_value(c);
+    if (strcmp(name, "message.timestamp.type") == 0)
+        snprintf(s->timestamp_type, sizeof s->timestamp_type, "%s", v ? v : "");
+    else if (strcmp(name, "min.insync.replicas") == 0)
+        s->min_insync_replicas = v ? atoi(v) : 0;
+}
+
+/* Copy message.timestamp.type and min.insync.replicas from a DescribeConfigs answer into the
+ * state of their topic. */
 static jc_status_t read_config_results(rd_kafka_event_t *ev, jc_topic_state_t s[JC_TOPIC_COUNT],
                                        jc_error_t *err)
 {
@@ -210,19 +223,16 @@ static jc_status_t read_config_results(rd_kafka_event_t *ev, jc_topic_state_t s[
                                 name, rd_kafka_ConfigResource_error_string(res[r]));
         size_t nc = 0;
         const rd_kafka_ConfigEntry_t **c = rd_kafka_ConfigResource_configs(res[r], &nc);
-        for (size_t k = 0; k < nc; k++) {
-            const char *v = rd_kafka_ConfigEntry_value(c[k]);
-            if (strcmp(rd_kafka_ConfigEntry_name(c[k]), "message.timestamp.type") != 0)
-                continue;
+        for (size_t k = 0; k < nc; k++)
             for (int i = 0; i < JC_TOPIC_COUNT; i++)
                 if (strcmp(s[i].name, name) == 0)
-                    snprintf(s[i].timestamp_type, sizeof s[i].timestamp_type, "%s", v ? v : "");
-        }
+                    read_config_entry(c[k], &s[i]);
     }
     return JC_OK;
 }
 
-/* Fill the timestamp type of every existing topic (one DescribeConfigs request). */
+/* Fill the timestamp type and min.insync.replicas of every existing topic (one
+ * DescribeConfigs request). */
 static jc_status_t describe_timestamp_types(jc_admin_t *a, jc_topic_state_t s[JC_TOPIC_COUNT],
                                            jc_error_t *err)
 {
@@ -291,7 +301,7 @@ static jc_status_t check_timestamp_types(const jc_topic_state_t s[JC_TOPIC_COUNT
 static rd_kafka_NewTopic_t *new_topic(const char *name, const jc_topic_settings_t *set,
                                       jc_error_t *err)
 {
-    char errstr[512], retention[32];
+    char errstr[512], retention[32], min_insync[16];
     rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(name, set->partitions,
                                                     set->replication_factor, errstr,
                                                     sizeof errstr);
@@ -300,8 +310,13 @@ static rd_kafka_NewTopic_t *new_topic(const char *name, const jc_topic_settings_
         return NULL;
     }
     snprintf(retention, sizeof retention, "%" PRId64, set->retention_ms);
+    snprintf(min_insync, sizeof min_insync, "%d", JC_TOPIC_MIN_INSYNC(set->replication_factor));
     rd_kafka_resp_err_t e = rd_kafka_NewTopic_set_config(nt, "retention.ms", retention);
     const char *bad = "retention.ms";
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        e = rd_kafka_NewTopic_set_config(nt, "min.insync.replicas", min_insync);
+        bad = "min.insync.replicas";
+    }
     for (const char *const *c = topic_configs; e == RD_KAFKA_RESP_ERR_NO_ERROR && c[0]; c += 2) {
         e = rd_kafka_NewTopic_set_config(nt, c[0], c[1]);
         bad = c[0];
@@ -395,17 +410,37 @@ static jc_status_t await_topics(jc_admin_t *a, jc_topic_state_t s[JC_TOPIC_COUNT
     }
 }
 
+/* The replication factor for JC_TOPIC_AUTO_REPLICAS: the brokers a metadata answer lists. */
+static jc_status_t auto_replicas(jc_admin_t *a, int *replicas, jc_error_t *err)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(a->rk, 0, NULL, &md, a->timeout_ms);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return jc_error_set(err, jc_kafka_status(e), "kafka metadata request (the number of "
+                            "brokers): %s", rd_kafka_err2str(e));
+    *replicas = md->broker_cnt < JC_TOPIC_AUTO_REPLICAS ? md->broker_cnt : JC_TOPIC_AUTO_REPLICAS;
+    rd_kafka_metadata_destroy(md);
+    return *replicas >= 1 ? JC_OK : jc_error_set(err, JC_ERR_KAFKA, "kafka metadata lists no "
+                                                 "broker");
+}
+
 jc_status_t jc_admin_create_topics(jc_admin_t *a, const jc_topic_settings_t *settings,
                                    jc_topic_state_t out[JC_TOPIC_COUNT], jc_error_t *err)
 {
     static const jc_topic_settings_t defaults = JC_TOPIC_SETTINGS_DEFAULT;
-    const jc_topic_settings_t *set = settings ? settings : &defaults;
+    jc_topic_settings_t set_local = settings ? *settings : defaults;
+    const jc_topic_settings_t *set = &set_local;
     jc_topic_state_t local[JC_TOPIC_COUNT];
     jc_topic_state_t *s = out ? out : local;
-    if (a == NULL || set->partitions < 1 || set->replication_factor < 1)
+    if (a == NULL || set->partitions < 1 || set->replication_factor < 0)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "create topics: a client, at least one "
-                            "partition and a replication factor of at least 1 are required");
-    jc_status_t st = jc_admin_describe_topics(a, s, err);
+                            "partition and a replication factor of at least 0 (0: from the "
+                            "cluster) are required");
+    jc_status_t st = JC_OK;
+    if (set->replication_factor == 0)
+        st = auto_replicas(a, &set_local.replication_factor, err);
+    if (st == JC_OK)
+        st = jc_admin_describe_topics(a, s, err);
     if (st == JC_OK)
         st = check_partitions(s, set->partitions, err);
     if (st == JC_OK)

@@ -22,7 +22,8 @@ static const jc_option_t options[] = {
     {"jiceng.topic.prefix", "topic-prefix", "JICENG_TOPIC_PREFIX", "", "PREFIX",
      "prepended to every topic name (for scratch topics)"},
     {"partitions", "partitions", NULL, "12", "N", "create: partitions per topic"},
-    {"replication.factor", "replication-factor", NULL, "1", "N", "create: replicas per partition"},
+    {"replication.factor", "replication-factor", NULL, "0", "N",
+     "create: replicas per partition (0: one per broker, at most 3)"},
     {"retention.ms", "retention-ms", NULL, "-1", "MS", "create: retention.ms (-1: forever)"},
     {"timeout.ms", "timeout-ms", NULL, "30000", "MS", "how long each request may take"},
 };
@@ -47,7 +48,7 @@ static jc_status_t topic_settings(const jc_config_t *cfg, jc_topic_settings_t *s
     long partitions = 0, replicas = 0, retention = 0;
     jc_status_t st = jc_config_get_long(cfg, "partitions", 1, 100000, &partitions, err);
     if (st == JC_OK)
-        st = jc_config_get_long(cfg, "replication.factor", 1, 1000, &replicas, err);
+        st = jc_config_get_long(cfg, "replication.factor", 0, 1000, &replicas, err);
     if (st == JC_OK)
         st = jc_config_get_long(cfg, "retention.ms", -1, LONG_MAX, &retention, err);
     if (st == JC_OK)
@@ -62,9 +63,10 @@ static void print_topics(const jc_topic_state_t s[JC_TOPIC_COUNT])
         if (!s[i].exists)
             printf("%-40s missing\n", s[i].name);
         else
-            printf("%-40s %-8s %d partitions, replication factor %d, timestamps %s\n",
-                   s[i].name, s[i].created ? "created" : "exists", s[i].partitions,
-                   s[i].replication_factor, s[i].timestamp_type[0] ? s[i].timestamp_type : "?");
+            printf("%-40s %-8s %d partitions, replication factor %d, min.insync.replicas %d, "
+                   "timestamps %s\n", s[i].name, s[i].created ? "created" : "exists",
+                   s[i].partitions, s[i].replication_factor, s[i].min_insync_replicas,
+                   s[i].timestamp_type[0] ? s[i].timestamp_type : "?");
     }
 }
 

@@ -67,14 +67,24 @@ extern "C" {
 /** How many topics the pipeline has: the four event topics, then the dead-letter topic. */
 #define JC_TOPIC_COUNT (JC_EVENT_TYPE_COUNT + 1)
 
-/** What to create missing topics with. */
+/** What to create missing topics with. A topic is also created with min.insync.replicas =
+ *  JC_TOPIC_MIN_INSYNC(its replication factor): with three replicas, a write acknowledged by
+ *  all in-sync replicas (the producers' acks=all) is on at least two brokers, and one broker
+ *  may be down without stopping writes. */
 typedef struct jc_topic_settings {
     int partitions;          /**< default 12 */
-    int replication_factor;  /**< default 1 (the local single-broker stack) */
+    int replication_factor;  /**< default 0: JC_TOPIC_AUTO_REPLICAS */
     int64_t retention_ms;    /**< default -1: keep forever */
 } jc_topic_settings_t;
 
-#define JC_TOPIC_SETTINGS_DEFAULT {12, 1, -1}
+#define JC_TOPIC_SETTINGS_DEFAULT {12, 0, -1}
+
+/** replication_factor 0: as many replicas as the cluster's metadata lists brokers (live ones,
+ *  so create topics while every broker is up), at most this many. */
+#define JC_TOPIC_AUTO_REPLICAS 3
+
+/** The min.insync.replicas a topic with replication factor rf is created with. */
+#define JC_TOPIC_MIN_INSYNC(rf) ((rf) >= 3 ? 2 : 1)
 
 /** The message.timestamp.type every pipeline topic is created with. */
 #define JC_TOPIC_TIMESTAMP_TYPE "LogAppendTime"
@@ -87,6 +97,7 @@ typedef struct jc_topic_state {
     int partitions;          /**< 0 if missing */
     int replication_factor;  /**< replicas of partition 0; 0 if missing */
     char timestamp_type[32]; /**< its message.timestamp.type; "" if missing or not known */
+    int min_insync_replicas; /**< its min.insync.replicas; 0 if missing or not known */
 } jc_topic_state_t;
 
 typedef struct jc_admin jc_admin_t;

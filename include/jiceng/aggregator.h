@@ -54,7 +54,11 @@
  *   kafka_error          warn   the consumer reported an error (librdkafka keeps retrying)
  *   kafka_log            any    a log line of librdkafka itself ("FACILITY: text"), of the
  *                               consumer or the dead-letter producer
- *   partitions_assigned, partitions_revoked, partitions_lost   debug   a rebalance
+ *   partitions_assigned, partitions_revoked, partitions_lost   info   a rebalance: how many
+ *                               partitions changed (each named), how many are held now
+ *   rejects              warn   after a commit, the batch's rejects: "N reject(s) in batch:
+ *                               STATUS=count,...; first: TOPIC [P] @OFFSET (STATUS), ..."
+ *   reject               debug  after a commit, one per reject: TOPIC [P] @OFFSET STATUS: reason
  * and its counters through a periodic hook (on_stats) that receives a copy of them. Both
  * callbacks run only in the threads that call jc_aggregator_new, jc_aggregator_run and
  * jc_aggregator_free (librdkafka's log lines are queued and served there).
@@ -63,14 +67,41 @@
 #define JICENG_AGGREGATOR_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "jiceng/common.h"
+#include "jiceng/event.h"
 #include "jiceng/log.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- metrics types (issue 12) ---- */
+#define JC_HISTOGRAM_MAX 16   /**< upper bounds a histogram may have */
+#define JC_STATS_COUNTIES 128 /**< county slots in the stats (the reference has 88) */
+
+/** A histogram: counts[i] observations <= bounds[i] and > bounds[i-1]; counts[nbounds] those
+ *  above the last bound. bounds points to static data (kept valid by copies). */
+typedef struct jc_histogram {
+    const double *bounds;
+    size_t nbounds;
+    uint64_t counts[JC_HISTOGRAM_MAX + 1];
+    uint64_t count;
+    double sum;
+} jc_histogram_t;
+
+/** Count v into h. */
+JC_API void jc_histogram_observe(jc_histogram_t *h, double v);
+
+/** One assigned partition's lag: the high watermark the client last saw minus the offset
+ *  committed to PostgreSQL. */
+typedef struct jc_partition_lag {
+    const char *topic;
+    int32_t partition;
+    int64_t lag;
+} jc_partition_lag_t;
 
 /** Counters since jc_aggregator_new. */
 typedef struct jc_aggregator_stats {
@@ -93,6 +124,26 @@ typedef struct jc_aggregator_stats {
     uint64_t dead_letter_failed;  /**< copies that never reached the topic (their rejects are
                                        in jiceng.rejects); a program should say so in its exit
                                        status */
+    /* ---- metrics (issue 12, jiceng/metrics.h renders them): the counters below move only
+     * when a batch commits, so a dropped or fenced batch never counts and the applied ones
+     * equal what the aggregate tables hold. Indexed by event type (the topic's type). ---- */
+    const char *topics[JC_EVENT_TYPE_COUNT];               /**< the topic names (with prefix) */
+    uint64_t consumed_by_type[JC_EVENT_TYPE_COUNT];        /**< messages of committed batches */
+    uint64_t applied_by_type[JC_EVENT_TYPE_COUNT];         /**< events applied */
+    uint64_t duplicates_by_type[JC_EVENT_TYPE_COUNT];      /**< re-sends skipped */
+    uint64_t rejected_by[JC_EVENT_TYPE_COUNT][JC_STATUS_COUNT_]; /**< rejects by topic, status */
+    jc_histogram_t flush_seconds;  /**< time from a flush's start to its commit (retries too) */
+    jc_histogram_t batch_events;   /**< messages per committed batch */
+    int64_t newest_record_ms;      /**< record timestamp of the newest applied event; 0: none */
+    int64_t county_newest_ms[JC_STATS_COUNTIES]; /**< newest applied occurred_at per county, by
+                                                      index in jc_county_at order; 0: none */
+    const jc_partition_lag_t *lag; /**< each assigned partition's lag at the snapshot (valid
+                                        during the on_stats call only) */
+    size_t nlag;
+    int pg_ok;      /**< the last PostgreSQL contact succeeded: the start, a commit, or the
+                         probe (select 1) run every 5 s while nothing commits; a retry clears it.
+                         While retries wait, on_stats is still called once subscribed */
+    int subscribed; /**< in the group: subscribed (holding partitions or waiting for them) */
 } jc_aggregator_stats_t;
 
 /** Called with a copy of the counters; the copy is valid during the call only. */

@@ -40,7 +40,10 @@
  * passed; only a schema that is too old ends the run at once.
  *
  * Partitions come and go through the cooperative rebalance callback: on assignment each
- * partition's stored offset and dedup ledger are read and consumption starts there; before a
+ * partition's stored offset is read, it is assigned there and paused, and the loader thread
+ * (loader.h) reads its dedup ledger meanwhile; between polls the loop takes the finished ledgers
+ * and resumes their partitions (take_ledgers), so the other partitions are consumed throughout;
+ * a message of a partition still loading is passed over (read again after the load). Before a
  * revocation the open batch is flushed; when partitions are lost the batch is dropped and the
  * remaining partitions are rewound to their stored offsets.
  *
@@ -67,8 +70,10 @@
 #include "jiceng/codec.h"
 #include "jiceng/jtime.h"
 #include "jiceng/migrate.h"
+#include "jiceng/reference.h" /* metrics: county index */
 #include "jiceng/validate.h"
 #include "keys.h"
+#include "loader.h"
 #include "pgsink.h"
 
 #define MAX_PARTITIONS 1024
@@ -86,6 +91,8 @@ struct jc_aggregator {
     rd_kafka_t *rk;
     jc_deadletter_t *dlq; /* the rejects' dead-letter copies (deadletter.h) */
     jc_endoffsets_t *end_offsets; /* refreshes jiceng.end_offsets for the lag (endoffsets.h) */
+    jc_loader_t *loader; /* reads new partitions' ledgers outside the callback (loader.h) */
+    uint64_t last_ticket; /* the loader's last request */
     PGconn *pg;
     jc_codec_t *codec;
     jc_keys_t keys;
@@ -108,6 +115,15 @@ struct jc_aggregator {
     volatile sig_atomic_t *stop;
     int64_t last_expire_ms, last_stats_ms;
     int assigned_once;
+    /* metrics (issue 12): what the open batch adds when it commits; the partitions' lag */
+    struct {
+        uint64_t consumed[JC_EVENT_TYPE_COUNT], applied[JC_EVENT_TYPE_COUNT],
+            duplicates[JC_EVENT_TYPE_COUNT];
+        int64_t newest_record_ms, county_newest_ms[JC_STATS_COUNTIES];
+    } counts;
+    jc_partition_lag_t lag[JC_EVENT_TYPE_COUNT * MAX_PARTITIONS];
+    double flush_started;   /* monotonic seconds */
+    int64_t pg_seen_ms;     /* monotonic: the last PostgreSQL success (commit or probe) */
 };
 
 /* Report an occurrence through the configuration's log callback (jiceng/log.h). */
@@ -143,6 +159,8 @@ static jc_status_t pg_connect(jc_aggregator_t *a, jc_error_t *err)
     return JC_OK;
 }
 
+static void stats_while_waiting(jc_aggregator_t *a);
+
 /* Back off before retry number n (1, 2, ...): 0.2 s doubling to 10 s. 0 if told to stop. */
 static int backoff(jc_aggregator_t *a, int n, const jc_error_t *err)
 {
@@ -152,10 +170,12 @@ static int backoff(jc_aggregator_t *a, int n, const jc_error_t *err)
     if (ms > 10000)
         ms = 10000;
     LOG(a, JC_LOG_WARN, "pg_retry", "%s; retrying in %d ms", err->message, ms);
+    a->stats.pg_ok = 0; /* metrics */
     for (int waited = 0; waited < ms; waited += 100) {
         if (*a->stop)
             return 0;
         sleep_ms(100);
+        stats_while_waiting(a); /* metrics: the loop is alive, PostgreSQL is not */
     }
     return 1;
 }
@@ -178,15 +198,18 @@ static jc_part_t **slot_of(jc_aggregator_t *a, const char *topic, int32_t partit
     return &a->by_type[t][partition];
 }
 
-/* Read a partition's stored offset and ledger, retrying while PostgreSQL is unavailable. */
-static jc_status_t load_partition(jc_aggregator_t *a, jc_part_t *p, jc_error_t *err)
+/* Read a partition's stored offset (and its ledger if ledger_too), retrying while PostgreSQL is
+ * unavailable. On assignment only the offset is read here (the loader reads the ledger); a
+ * dropped batch's partitions read both, before they are consumed again (drop_batch). */
+static jc_status_t read_partition(jc_aggregator_t *a, jc_part_t *p, int ledger_too, jc_error_t *err)
 {
     for (int attempt = 1;; attempt++) {
-        jc_dedup_clear(&p->seen);
+        if (ledger_too)
+            jc_dedup_clear(&p->seen);
         jc_status_t st = pg_connect(a, err);
         if (st == JC_OK)
             st = jc_sink_load_offset(a->pg, a->cfg.group_id, p->topic, p->partition, &p->stored, err);
-        if (st == JC_OK)
+        if (st == JC_OK && ledger_too)
             st = jc_sink_load_ledger(a->pg, p->topic, p->partition, a->cfg.ledger_retention_days, &p->seen, err);
         if (st != JC_ERR_PG)
             return st;
@@ -225,7 +248,22 @@ static jc_part_t *part_add(jc_aggregator_t *a, const char *topic, int32_t partit
     }
     jc_part_t *p = *slot;
     set_eof(a, p, 0);
-    return load_partition(a, p, err) == JC_OK ? p : NULL;
+    if (p->loading)
+        jc_loader_cancel(a->loader, p->ticket); /* asked again below */
+    p->loading = 0;
+    return read_partition(a, p, 0, err) == JC_OK ? p : NULL;
+}
+
+/* Ask the loader for p's ledger; p stays paused (and its messages passed over) until then. */
+static jc_status_t part_load(jc_aggregator_t *a, jc_part_t *p, jc_error_t *err)
+{
+    p->ticket = ++a->last_ticket;
+    p->loading = 1;
+    p->batches_at = a->stats.batches;
+    jc_dedup_free(&p->seen);
+    if (jc_loader_request(a->loader, p->topic, p->partition, p->ticket) != JC_OK)
+        return jc_error_set(err, JC_ERR_NOMEM, "out of memory");
+    return JC_OK;
 }
 
 static void part_remove(jc_aggregator_t *a, const char *topic, int32_t partition)
@@ -235,6 +273,8 @@ static void part_remove(jc_aggregator_t *a, const char *topic, int32_t partition
         return;
     jc_part_t *p = *slot;
     set_eof(a, p, 0);
+    if (p->loading && a->loader != NULL)
+        jc_loader_cancel(a->loader, p->ticket);
     jc_dedup_free(&p->seen);
     jc_dedup_free(&p->pending);
     jc_buf_free(&p->ledger);
@@ -269,6 +309,7 @@ static void clear_batch(jc_aggregator_t *a)
     }
     a->nbatch = 0;
     a->batch_msgs = 0;
+    memset(&a->counts, 0, sizeof a->counts); /* metrics */
     jc_fold_reset(&a->fold);
     free_rejects(a);
 }
@@ -335,6 +376,20 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/* metrics: an applied event, by type, record timestamp and county (counted at commit). */
+static void count_applied(jc_aggregator_t *a, const jc_part_t *p, const rd_kafka_message_t *m,
+                          const jc_event_t *ev)
+{
+    a->counts.applied[p->type]++;
+    int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    if (ts > a->counts.newest_record_ms)
+        a->counts.newest_record_ms = ts;
+    const jc_county_t *c = jc_county_by_code(ev->county_code), *first = jc_county_at(0);
+    size_t i = c != NULL && first != NULL ? (size_t)(c - first) : JC_STATS_COUNTIES;
+    if (i < JC_STATS_COUNTIES && ev->occurred_at > a->counts.county_newest_ms[i])
+        a->counts.county_newest_ms[i] = ev->occurred_at;
+}
+
 /* Apply one decoded, validated event: skip it if its id was applied, keep it as a conflicting
  * duplicate if it was applied with other content, fold it otherwise. */
 static jc_status_t apply_event(jc_aggregator_t *a, jc_part_t *p, const rd_kafka_message_t *m,
@@ -349,6 +404,7 @@ static jc_status_t apply_event(jc_aggregator_t *a, jc_part_t *p, const rd_kafka_
     if (jc_dedup_find(&p->seen, k, &had) || jc_dedup_find(&p->pending, k, &had)) {
         if (had == content) {
             a->stats.duplicates++;
+            a->counts.duplicates[p->type]++; /* metrics */
             return JC_OK;
         }
         char reason[160];
@@ -363,6 +419,7 @@ static jc_status_t apply_event(jc_aggregator_t *a, jc_part_t *p, const rd_kafka_
         return JC_ERR_NOMEM;
     if (ev->occurred_at > p->newest_ms)
         p->newest_ms = ev->occurred_at;
+    count_applied(a, p, m, ev); /* metrics */
     return jc_fold_event(&a->fold, ev);
 }
 
@@ -453,6 +510,8 @@ static jc_status_t handle_message(jc_aggregator_t *a, const rd_kafka_message_t *
     jc_part_t *p = slot ? *slot : NULL;
     if (p == NULL)
         return JC_OK; /* not (or no longer) ours */
+    if (p->loading)
+        return JC_OK; /* fetched before the pause took effect: read again after the load */
     set_eof(a, p, m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF);
     if (p->eof)
         return JC_OK;
@@ -474,6 +533,7 @@ static jc_status_t handle_message(jc_aggregator_t *a, const rd_kafka_message_t *
     if (st == JC_OK) {
         p->next = m->offset + 1;
         a->batch_msgs++;
+        a->counts.consumed[p->type]++; /* metrics */
         st = v->status != JC_OK
              ? keep_reject(a, p, m, hdrs, v->status, v->err.message, v->schema_id,
                            v->step > JC_CHECK_DECODE ? v->event.event_id : NULL)
@@ -495,6 +555,68 @@ static void commit_to_kafka(jc_aggregator_t *a)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* metrics: the committed batch's counts join the stats. */
+static void count_commit(jc_aggregator_t *a)
+{
+    jc_aggregator_stats_t *s = &a->stats;
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++) {
+        s->consumed_by_type[t] += a->counts.consumed[t];
+        s->applied_by_type[t] += a->counts.applied[t];
+        s->duplicates_by_type[t] += a->counts.duplicates[t];
+    }
+    for (size_t i = 0; i < a->nrejects; i++) {
+        int t = type_of_topic(a, a->rejects[i].topic);
+        if (t >= 0 && a->rejects[i].status < JC_STATUS_COUNT_)
+            s->rejected_by[t][a->rejects[i].status]++;
+    }
+    if (a->counts.newest_record_ms > s->newest_record_ms)
+        s->newest_record_ms = a->counts.newest_record_ms;
+    for (int i = 0; i < JC_STATS_COUNTIES; i++)
+        if (a->counts.county_newest_ms[i] > s->county_newest_ms[i])
+            s->county_newest_ms[i] = a->counts.county_newest_ms[i];
+    jc_histogram_observe(&s->flush_seconds, mono_s() - a->flush_started);
+    jc_histogram_observe(&s->batch_events, (double)a->batch_msgs);
+    s->pg_ok = 1;
+    a->pg_seen_ms = jc_mono_ms();
+}
+
+/* ---- the committed batch's rejects in the log (issue 12, item 3: "logs") ---- */
+#define REJECTS_NAMED 3 /* how many rejects the batch's line names by place */
+
+/* One debug line per reject (event "reject") and one warn line per batch (event "rejects"):
+ * "N rejects in batch: STATUS=count,...; first: TOPIC [P] @OFFSET (STATUS), ...". */
+static void log_rejects(jc_aggregator_t *a)
+{
+    if (a->nrejects == 0)
+        return;
+    size_t count[JC_STATUS_COUNT_] = {0};
+    char line[900], *end = line + sizeof line, *w = line;
+    w += snprintf(w, sizeof line, "%zu reject(s) in batch:", a->nrejects);
+    for (size_t i = 0; i < a->nrejects; i++) {
+        const jc_reject_t *r = &a->rejects[i];
+        LOG(a, JC_LOG_DEBUG, "reject", "reject: %s [%d] @%lld %s: %s", r->topic,
+            (int)r->partition, (long long)r->offset, jc_status_name(r->status), r->reason);
+        if ((unsigned)r->status < JC_STATUS_COUNT_)
+            count[r->status]++;
+    }
+    for (int st = 0; st < JC_STATUS_COUNT_ && w < end; st++)
+        if (count[st] > 0)
+            w += snprintf(w, (size_t)(end - w), "%s%s=%zu", w[-1] == ':' ? " " : ",",
+                          jc_status_name((jc_status_t)st), count[st]);
+    for (size_t i = 0; i < a->nrejects && i < REJECTS_NAMED && w < end; i++)
+        w += snprintf(w, (size_t)(end - w), "%s%s [%d] @%lld (%s)", i ? ", " : "; first: ",
+                      a->rejects[i].topic, (int)a->rejects[i].partition,
+                      (long long)a->rejects[i].offset, jc_status_name(a->rejects[i].status));
+    LOG(a, JC_LOG_WARN, "rejects", "%s%s", line, a->nrejects > REJECTS_NAMED ? ", ..." : "");
+}
+
 static jc_status_t committed(jc_aggregator_t *a)
 {
     for (size_t i = 0; i < a->nbatch; i++) {
@@ -504,6 +626,7 @@ static jc_status_t committed(jc_aggregator_t *a)
             return JC_ERR_NOMEM;
     }
     commit_to_kafka(a);
+    log_rejects(a); /* before the dead-letter copies take their bytes */
     for (size_t i = 0; i < a->nrejects; i++)
         jc_deadletter_send(a->dlq, &a->rejects[i]); /* takes the reject's bytes */
     jc_deadletter_poll(a->dlq);
@@ -511,6 +634,7 @@ static jc_status_t committed(jc_aggregator_t *a)
     a->stats.rejected += a->nrejects;
     a->stats.batches++;
     a->stats.last_commit_ms = jc_now_ms();
+    count_commit(a); /* metrics */
     clear_batch(a);
     return JC_OK;
 }
@@ -524,7 +648,7 @@ static jc_status_t drop_batch(jc_aggregator_t *a, int reload, jc_error_t *err)
     for (size_t i = 0; i < a->nbatch && st == JC_OK; i++) {
         jc_part_t *p = a->batch[i];
         if (reload)
-            st = load_partition(a, p, err);
+            st = read_partition(a, p, 1, err);
         rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset =
             p->stored >= 0 ? p->stored : RD_KAFKA_OFFSET_BEGINNING;
     }
@@ -555,6 +679,7 @@ static jc_status_t flush(jc_aggregator_t *a, jc_error_t *err)
 {
     if (a->nbatch == 0)
         return JC_OK;
+    a->flush_started = mono_s(); /* metrics */
     note_watermarks(a);
     jc_batch_t b = {a->cfg.group_id, a->batch, a->nbatch, &a->fold, a->rejects, a->nrejects};
     for (int attempt = 1;; attempt++) {
@@ -582,15 +707,35 @@ static jc_status_t flush(jc_aggregator_t *a, jc_error_t *err)
 
 /* ---- rebalancing --------------------------------------------------------------------- */
 
-/* One debug line per rebalance: what changed, and how many partitions are held now. */
+/* parts as "topic[0,1] other[2]" into out (truncated with "..." if it does not fit). */
+static void list_parts(const rd_kafka_topic_partition_list_t *parts, char *out, size_t size)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < parts->cnt && n < size; i++) {
+        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        int same = i > 0 && strcmp(tp->topic, parts->elems[i - 1].topic) == 0;
+        int w = same ? snprintf(out + n - 1, size - n + 1, ",%d]", (int)tp->partition) - 1
+                     : snprintf(out + n, size - n, "%s%s[%d]", i ? " " : "", tp->topic,
+                                (int)tp->partition);
+        n += (size_t)w;
+    }
+    if (n >= size && size > 4)
+        memcpy(out + size - 4, "...", 4);
+}
+
+/* One info line per rebalance (issue 12: operators see every assignment and revocation): what
+ * changed (every partition), and how many are held now. */
 static void note_rebalance(jc_aggregator_t *a, const char *event, const char *what,
                            const rd_kafka_topic_partition_list_t *parts)
 {
     if (parts->cnt == 0)
         return;
     a->stats.rebalances++;
-    LOG(a, JC_LOG_DEBUG, event, "%d partition(s) %s (first %s [%d]); %zu held", parts->cnt, what,
-        parts->elems[0].topic, (int)parts->elems[0].partition, a->nassigned);
+    char list[800];
+    list_parts(parts, list, sizeof list);
+    LOG(a, JC_LOG_INFO, event, "%d partition(s) %s (first %s [%d]); %zu held; %s", parts->cnt,
+        what, parts->elems[0].topic, (int)parts->elems[0].partition, a->nassigned, list);
 }
 
 static void on_assign(jc_aggregator_t *a, rd_kafka_topic_partition_list_t *parts)
@@ -610,7 +755,12 @@ static void on_assign(jc_aggregator_t *a, rd_kafka_topic_partition_list_t *parts
         jc_error_set(&err, JC_ERR_KAFKA, "incremental assign: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
         set_fatal(a, &err);
+        return;
     }
+    rd_kafka_pause_partitions(a->rk, parts); /* until their ledgers are read: take_ledgers */
+    for (int i = 0; i < parts->cnt; i++)
+        if (part_load(a, *slot_of(a, parts->elems[i].topic, parts->elems[i].partition), &err) != JC_OK)
+            set_fatal(a, &err);
     a->assigned_once = 1;
     note_rebalance(a, "partitions_assigned", "assigned", parts);
 }
@@ -636,6 +786,72 @@ static void on_revoke(jc_aggregator_t *a, rd_kafka_topic_partition_list_t *parts
         note_rebalance(a, "partitions_lost", "lost", parts);
     else
         note_rebalance(a, "partitions_revoked", "revoked", parts);
+}
+
+/* Consume p again from its stored offset: resume it and seek there (the pause drops what was
+ * fetched, but a message may have been handed to us before it took effect and passed over, and
+ * the fetcher may have moved on meanwhile). An end-of-partition librdkafka reported while p was
+ * paused is not reported again: if the high watermark it knows is the stored offset, p is at
+ * its end now (a message, if any comes, says otherwise). */
+static jc_status_t part_resume(jc_aggregator_t *a, jc_part_t *p, jc_error_t *err)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset =
+        p->stored >= 0 ? p->stored : RD_KAFKA_OFFSET_BEGINNING;
+    jc_status_t st = JC_OK;
+    rd_kafka_resp_err_t re = rd_kafka_resume_partitions(a->rk, l);
+    if (re == RD_KAFKA_RESP_ERR_NO_ERROR)
+        re = l->elems[0].err;
+    if (re != RD_KAFKA_RESP_ERR_NO_ERROR)
+        st = jc_error_set(err, JC_ERR_KAFKA, "%s [%d]: resume: %s", p->topic, (int)p->partition,
+                          rd_kafka_err2str(re));
+    rd_kafka_error_t *e = st == JC_OK ? rd_kafka_seek_partitions(a->rk, l, 10000) : NULL;
+    if (e != NULL) {
+        st = jc_error_set(err, JC_ERR_KAFKA, "%s [%d]: seek after the ledger load: %s", p->topic,
+                          (int)p->partition, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    int64_t lo, hi;
+    if (st == JC_OK &&
+        rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        hi >= 0 && (p->stored >= 0 ? p->stored : lo) == hi)
+        set_eof(a, p, 1);
+    return st;
+}
+
+/* Between polls: hand the loader's finished ledgers to their partitions (unless revoked or
+ * asked again since) and resume them; log its retries. */
+static jc_status_t take_ledgers(jc_aggregator_t *a, jc_error_t *err)
+{
+    jc_loaded_t r;
+    while (jc_loader_take(a->loader, &r)) {
+        if (r.retrying) {
+            LOG(a, JC_LOG_WARN, "pg_retry", "%s; retrying in %d ms", r.err.message, r.retry_ms);
+            continue;
+        }
+        jc_part_t **slot = slot_of(a, r.topic, r.partition);
+        jc_part_t *p = slot ? *slot : NULL;
+        if (p == NULL || !p->loading || p->ticket != r.ticket) {
+            jc_dedup_free(&r.seen);
+            continue;
+        }
+        if (r.status != JC_OK) {
+            *err = r.err;
+            return r.status;
+        }
+        jc_dedup_free(&p->seen);
+        p->seen = r.seen;
+        p->loading = 0;
+        LOG(a, JC_LOG_DEBUG, "ledger_loaded", "%s [%d]: %zu id(s) of its dedup ledger read in "
+            "%lld ms; %llu batch(es) committed meanwhile", p->topic, (int)p->partition,
+            p->seen.count, (long long)r.took_ms,
+            (unsigned long long)(a->stats.batches - p->batches_at));
+        jc_status_t st = part_resume(a, p, err);
+        if (st != JC_OK)
+            return st;
+    }
+    return JC_OK;
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -729,6 +945,10 @@ static jc_status_t wait_for_pg(jc_aggregator_t *a, jc_error_t *err)
         if (st == JC_OK && attempt > 1)
             LOG(a, JC_LOG_INFO, "pg_ready", "PostgreSQL answered at start after %d attempt(s)",
                 attempt);
+        if (st == JC_OK) { /* metrics */
+            a->stats.pg_ok = 1;
+            a->pg_seen_ms = jc_mono_ms();
+        }
         if (st != JC_ERR_PG)
             return st;
         PQfinish(a->pg);
@@ -744,6 +964,24 @@ static jc_status_t wait_for_pg(jc_aggregator_t *a, jc_error_t *err)
             return jc_error_set(err, JC_ERR_PG, "stopped while waiting for PostgreSQL at "
                                 "start: %s", why);
     }
+}
+
+/* metrics: the histograms' bounds (seconds per flush, messages per batch) and topic names. */
+static const double flush_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+static const double batch_bounds[] = {1, 10, 100, 1000, 5000, 10000, 25000, 50000, 100000};
+_Static_assert(sizeof flush_bounds / sizeof flush_bounds[0] <= JC_HISTOGRAM_MAX &&
+                   sizeof batch_bounds / sizeof batch_bounds[0] <= JC_HISTOGRAM_MAX,
+               "a histogram has at most JC_HISTOGRAM_MAX bounds");
+
+static void init_metrics(jc_aggregator_t *a)
+{
+    a->stats.flush_seconds.bounds = flush_bounds;
+    a->stats.flush_seconds.nbounds = sizeof flush_bounds / sizeof flush_bounds[0];
+    a->stats.batch_events.bounds = batch_bounds;
+    a->stats.batch_events.nbounds = sizeof batch_bounds / sizeof batch_bounds[0];
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
+        a->stats.topics[t] = a->topics[t];
+    a->stats.lag = a->lag;
 }
 
 jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t *err)
@@ -765,10 +1003,12 @@ jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t
     a->logger.log = a->cfg.log;
     a->logger.opaque = a->cfg.log_opaque;
     a->stop = &never;
+    init_metrics(a);
     jc_fold_init(&a->fold);
     if ((a->codec = jc_codec_new(err)) == NULL ||
         (a->rk = new_consumer(a, err)) == NULL || (a->dlq = new_dead_letter(a, err)) == NULL ||
-        (a->end_offsets = jc_endoffsets_start(&a->cfg, err)) == NULL) {
+        (a->end_offsets = jc_endoffsets_start(&a->cfg, err)) == NULL ||
+        (a->loader = jc_loader_start(a->cfg.conninfo, a->cfg.ledger_retention_days, err)) == NULL) {
         jc_aggregator_free(a);
         return NULL;
     }
@@ -791,10 +1031,52 @@ static int batch_due(const jc_aggregator_t *a, int64_t now)
            now - a->batch_started_ms >= a->cfg.batch_max_ms || a->reject_bytes >= MAX_REJECT_BYTES;
 }
 
+/* metrics: each assigned partition's lag, from the high watermark the client last saw (from
+ * its fetches; a partition not fetched yet is left out) and the offset PostgreSQL holds. */
+static void refresh_lag(jc_aggregator_t *a)
+{
+    a->stats.nlag = 0;
+    a->stats.lag = a->lag;
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
+        for (int i = 0; i < MAX_PARTITIONS; i++) {
+            const jc_part_t *p = a->by_type[t][i];
+            int64_t lo, hi;
+            if (p == NULL || rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo,
+                                                            &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+                hi < 0)
+                continue;
+            int64_t from = p->stored >= 0 ? p->stored : lo;
+            jc_partition_lag_t *l = &a->lag[a->stats.nlag++];
+            l->topic = p->topic;
+            l->partition = p->partition;
+            l->lag = hi > from && from >= 0 ? hi - from : 0;
+        }
+}
+
+/* metrics: while idle, check that PostgreSQL still answers (pg_ok for /readyz) every
+ * PG_PROBE_MS since the last success; a failure closes the connection (the next flush
+ * reconnects) and is tried again after PG_PROBE_MS. */
+#define PG_PROBE_MS 5000
+static void probe_pg(jc_aggregator_t *a, int64_t now)
+{
+    if (now - a->pg_seen_ms < PG_PROBE_MS || a->nbatch > 0)
+        return;
+    jc_error_t err;
+    PGresult *r = pg_connect(a, &err) == JC_OK ? PQexec(a->pg, "select 1") : NULL;
+    a->stats.pg_ok = r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    if (!a->stats.pg_ok) {
+        PQfinish(a->pg);
+        a->pg = NULL;
+    }
+    a->pg_seen_ms = now;
+}
+
 /* The figures the loop does not keep up to date as it goes: the sizes of the dedup sets. While
  * no partition is held they keep their last values (the end of a run reports them). */
 static void refresh_stats(jc_aggregator_t *a)
 {
+    refresh_lag(a); /* metrics */
     if (a->nassigned == 0)
         return;
     a->stats.dedup_ids = a->stats.dedup_bytes = 0;
@@ -828,6 +1110,20 @@ static void housekeeping(jc_aggregator_t *a, int64_t now)
     }
     if (now - a->last_stats_ms >= a->cfg.stats_interval_ms) {
         a->last_stats_ms = now;
+        probe_pg(a, now); /* metrics */
+        refresh_stats(a);
+        publish_stats(a);
+    }
+}
+
+/* metrics: while a PostgreSQL retry waits, the counters are still handed on every
+ * stats_interval_ms once the loop runs (subscribed), so that a watcher sees the loop alive and
+ * PostgreSQL down. */
+static void stats_while_waiting(jc_aggregator_t *a)
+{
+    int64_t now = jc_mono_ms();
+    if (a->stats.subscribed && now - a->last_stats_ms >= a->cfg.stats_interval_ms) {
+        a->last_stats_ms = now;
         refresh_stats(a);
         publish_stats(a);
     }
@@ -840,6 +1136,7 @@ static jc_status_t subscribe(jc_aggregator_t *a, jc_error_t *err)
         rd_kafka_topic_partition_list_add(l, a->topics[t], RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(a->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
+    a->stats.subscribed = e == RD_KAFKA_RESP_ERR_NO_ERROR; /* metrics */
     return e == RD_KAFKA_RESP_ERR_NO_ERROR ? JC_OK
            : jc_error_set(err, JC_ERR_KAFKA, "subscribe: %s", rd_kafka_err2str(e));
 }
@@ -856,7 +1153,7 @@ static jc_status_t consume(jc_aggregator_t *a, jc_error_t *err)
                 st = handle_message(a, m, err);
             rd_kafka_message_destroy(m);
         }
-        if (st != JC_OK)
+        if (st != JC_OK || (st = take_ledgers(a, err)) != JC_OK)
             return st;
         int64_t now = jc_mono_ms();
         int done = a->cfg.exit_when_caught_up && caught_up(a);
@@ -886,6 +1183,7 @@ jc_status_t jc_aggregator_run(jc_aggregator_t *a, volatile sig_atomic_t *stop, j
     if (st == JC_OK)
         st = flush(a, err);
     refresh_stats(a); /* the dedup figures, while the partitions are still held */
+    a->stats.subscribed = 0; /* metrics: leaving the group */
     rd_kafka_consumer_close(a->rk); /* revokes, which flushes what is left */
     if (st == JC_OK && a->fatal != JC_OK) {
         *err = a->fatal_err;
@@ -906,6 +1204,8 @@ void jc_aggregator_free(jc_aggregator_t *a)
     if (a == NULL)
         return;
     jc_endoffsets_stop(a->end_offsets);
+    jc_loader_stop(a->loader);
+    a->loader = NULL;
     if (a->rk != NULL)
         rd_kafka_destroy(a->rk);
     jc_deadletter_free(a->dlq);

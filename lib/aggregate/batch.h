@@ -28,6 +28,9 @@ typedef struct jc_part {
     int64_t newest_ms;    /* batch: newest occurred_at applied (0 if none) */
     int in_batch;         /* the open batch has consumed from it */
     int eof;              /* reached the end of the partition (nothing consumed since) */
+    int loading;          /* paused while the loader reads its ledger (loader.h) */
+    uint64_t ticket;      /* loading: the loader's request */
+    uint64_t batches_at;  /* loading: batches committed when it was asked for */
     jc_dedup_t seen;      /* ids applied by committed batches, within the dedup window */
     jc_dedup_t pending;   /* ids the open batch applies */
     jc_buf_t ledger;      /* the open batch's new ids as JC_LEDGER_ENTRY entries */

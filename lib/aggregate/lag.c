@@ -2,8 +2,11 @@
  * lag.c: the consumer groups' lag from PostgreSQL alone (jiceng/lag.h).
  *
  * One query over jiceng.report_consumer_lag; values come back as text and are parsed strictly
- * (a non-integer is an error, never a zero). The table is laid out in columns as wide as their
- * widest cell (group ids and topic names are Kafka names: ASCII), numbers right-aligned.
+ * (a non-integer is an error, never a zero); times come as epoch milliseconds and ages as
+ * milliseconds computed by PostgreSQL, null as -1. The table is laid out in columns as wide as
+ * their widest cell (group ids and topic names are Kafka names: ASCII), numbers right-aligned.
+ * The JSON form is built with jansson; staleness is one predicate (jc_lag_stale) that the JSON,
+ * the stale lines and the program's exit status share.
  */
 #include "jiceng/lag.h"
 
@@ -14,15 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
+#include <jansson.h>
+
 #include "../internal.h"
 #include "../pgexec.h"
+#include "jiceng/jtime.h"
 
-#define NCOLS 7
+#define NCOLS 9
 #define CELL 260 /* a cell: a group id or topic name (at most 255 bytes), a number, an age */
 
 static const char *const headings[NCOLS] = {"group", "topic", "partition", "next offset",
-                                            "end offset", "lag", "age"};
-static const bool right[NCOLS] = {false, false, true, true, true, true, true};
+                                            "end offset", "lag", "age", "last commit",
+                                            "newest event"};
+static const bool right[NCOLS] = {false, false, true, true, true, true, true, true, false};
 
 const char *jc_lag_age_text(int64_t ms, char *buf, size_t len)
 {
@@ -85,6 +94,12 @@ static jc_status_t lag_row(PGresult *r, int i, jc_lag_row_t *row, jc_error_t *er
         st = int_at(r, i, 5, 0, &row->lag, err);
     if (st == JC_OK)
         st = int_at(r, i, 6, -1, &row->age_ms, err);
+    if (st == JC_OK)
+        st = int_at(r, i, 7, -1, &row->observed_ms, err);
+    if (st == JC_OK)
+        st = int_at(r, i, 8, -1, &row->newest_event_ms, err);
+    if (st == JC_OK)
+        st = int_at(r, i, 9, -1, &row->commit_age_ms, err);
     row->partition = (int32_t)partition;
     return st;
 }
@@ -96,7 +111,9 @@ jc_status_t jc_lag_read(PGconn *conn, jc_lag_row_t **rows, size_t *n, jc_error_t
     *n = 0;
     jc_status_t st = jc_pg_exec(conn, "reading jiceng.report_consumer_lag",
                                 "select group_id, topic, partition, next_offset, end_offset, lag, "
-                                "lag_age_ms from jiceng.report_consumer_lag order by 1, 2, 3",
+                                "lag_age_ms, round(extract(epoch from lag_observed_at) * 1000)::bigint, "
+                                "round(extract(epoch from newest_event_at) * 1000)::bigint, "
+                                "commit_age_ms from jiceng.report_consumer_lag order by 1, 2, 3",
                                 0, NULL, &r, NULL, err);
     if (st != JC_OK)
         return st;
@@ -136,24 +153,51 @@ static void row_cells(const jc_lag_row_t *row, line_t cells)
         snprintf(cells[4], CELL, "-");
     snprintf(cells[5], CELL, "%lld", (long long)row->lag);
     jc_lag_age_text(row->age_ms, cells[6], CELL);
+    jc_lag_age_text(row->commit_age_ms, cells[7], CELL);
+    if (row->newest_event_ms >= 0)
+        jc_time_format(row->newest_event_ms, cells[8], CELL);
+    else
+        snprintf(cells[8], CELL, "-");
 }
 
-/* A group's total: the sum of its partitions' lags, the age of its oldest figure. */
+/* A group's figures over its n rows: summed lag, the oldest end offset's age, the latest
+ * commit's age (-1: none), the newest event (-1: none). */
+struct group_total {
+    int64_t lag, age_ms, commit_age_ms, newest_event_ms;
+};
+
+static struct group_total group_total(const jc_lag_row_t *rows, size_t n)
+{
+    struct group_total t = {0, -1, -1, -1};
+    for (size_t i = 0; i < n; i++) {
+        t.lag += rows[i].lag;
+        if (rows[i].age_ms > t.age_ms)
+            t.age_ms = rows[i].age_ms;
+        if (rows[i].commit_age_ms >= 0 &&
+            (t.commit_age_ms < 0 || rows[i].commit_age_ms < t.commit_age_ms))
+            t.commit_age_ms = rows[i].commit_age_ms;
+        if (rows[i].newest_event_ms > t.newest_event_ms)
+            t.newest_event_ms = rows[i].newest_event_ms;
+    }
+    return t;
+}
+
+/* A group's total line (group_total). */
 static void total_cells(const jc_lag_row_t *rows, size_t n, line_t cells)
 {
-    int64_t lag = 0, age = -1;
-    for (size_t i = 0; i < n; i++) {
-        lag += rows[i].lag;
-        if (rows[i].age_ms > age)
-            age = rows[i].age_ms;
-    }
+    struct group_total t = group_total(rows, n);
     snprintf(cells[0], CELL, "%s", rows[0].group_id);
     snprintf(cells[1], CELL, "(total)");
     snprintf(cells[2], CELL, "%zu", n);
     snprintf(cells[3], CELL, " ");
     snprintf(cells[4], CELL, " ");
-    snprintf(cells[5], CELL, "%lld", (long long)lag);
-    jc_lag_age_text(age, cells[6], CELL);
+    snprintf(cells[5], CELL, "%lld", (long long)t.lag);
+    jc_lag_age_text(t.age_ms, cells[6], CELL);
+    jc_lag_age_text(t.commit_age_ms, cells[7], CELL);
+    if (t.newest_event_ms >= 0)
+        jc_time_format(t.newest_event_ms, cells[8], CELL);
+    else
+        snprintf(cells[8], CELL, "-");
 }
 
 static jc_status_t append_line(jc_buf_t *out, line_t cells, const size_t *width)
@@ -205,5 +249,152 @@ jc_status_t jc_lag_table(const jc_lag_row_t *rows, size_t n, jc_buf_t *out)
     for (size_t i = 0; st == JC_OK && i < k; i++)
         st = append_line(out, lines[i], width);
     free(lines);
+    return st;
+}
+
+/* ---- staleness ------------------------------------------------------------------------- */
+
+int jc_lag_stale(const jc_lag_row_t *row, int64_t stale_ms)
+{
+    return row->lag > 0 && (row->commit_age_ms < 0 || row->commit_age_ms > stale_ms);
+}
+
+jc_status_t jc_lag_stale_lines(const jc_lag_row_t *rows, size_t n, int64_t stale_ms,
+                               jc_buf_t *out, size_t *count)
+{
+    char line[700], age[64], limit[32], ago[32];
+    jc_status_t st = JC_OK;
+    *count = 0;
+    jc_lag_age_text(stale_ms, limit, sizeof limit);
+    for (size_t i = 0; st == JC_OK && i < n; i++) {
+        if (!jc_lag_stale(&rows[i], stale_ms))
+            continue;
+        (*count)++;
+        if (rows[i].commit_age_ms < 0)
+            snprintf(age, sizeof age, "never committed");
+        else
+            snprintf(age, sizeof age, "last commit %s ago",
+                     jc_lag_age_text(rows[i].commit_age_ms, ago, sizeof ago));
+        snprintf(line, sizeof line, "%s %s [%d]: lag %lld, %s (over %s)\n", rows[i].group_id,
+                 rows[i].topic, (int)rows[i].partition, (long long)rows[i].lag, age, limit);
+        st = jc_buf_append_str(out, line);
+    }
+    return st;
+}
+
+/* ---- JSON ------------------------------------------------------------------------------ */
+
+/* v as a JSON integer, or null when negative (unknown). */
+static json_t *int_or_null(int64_t v)
+{
+    return v >= 0 ? json_integer((json_int_t)v) : json_null();
+}
+
+/* epoch ms as RFC 3339 UTC with milliseconds, or null when negative (unknown). */
+static json_t *time_or_null(int64_t ms)
+{
+    if (ms < 0)
+        return json_null();
+    char buf[40];
+    struct tm tm;
+    time_t secs = (time_t)(ms / 1000);
+    gmtime_r(&secs, &tm);
+    size_t k = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + k, sizeof buf - k, ".%03dZ", (int)(ms % 1000));
+    return json_string(buf);
+}
+
+/* json_object_set_new for each (key, value) pair until a NULL key; false if any failed (every
+ * value is released either way). */
+static bool set_all(json_t *o, const char *key, json_t *v, ...)
+{
+    bool ok = o != NULL;
+    va_list ap;
+    va_start(ap, v);
+    while (key != NULL) {
+        if (v == NULL || !ok || json_object_set_new(o, key, v) != 0) {
+            ok = false;
+            json_decref(v);
+        }
+        key = va_arg(ap, const char *);
+        if (key != NULL)
+            v = va_arg(ap, json_t *);
+    }
+    va_end(ap);
+    return ok;
+}
+
+static json_t *partition_json(const jc_lag_row_t *r, int64_t stale_ms)
+{
+    json_t *o = json_object();
+    bool ok = set_all(o, "group", json_string(r->group_id), "topic", json_string(r->topic),
+                      "partition", json_integer(r->partition),
+                      "next_offset", int_or_null(r->next_offset),
+                      "end_offset", int_or_null(r->end_offset),
+                      "end_offset_observed_at", time_or_null(r->observed_ms),
+                      "end_offset_age_ms", int_or_null(r->age_ms),
+                      "lag", json_integer((json_int_t)r->lag),
+                      "newest_event_at", time_or_null(r->newest_event_ms),
+                      "last_commit_age_ms", int_or_null(r->commit_age_ms), (const char *)NULL);
+    if (ok && stale_ms >= 0)
+        ok = set_all(o, "stale", json_boolean(jc_lag_stale(r, stale_ms)), (const char *)NULL);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *group_json(const jc_lag_row_t *rows, size_t n, int64_t stale_ms)
+{
+    struct group_total t = group_total(rows, n);
+    json_t *o = json_object();
+    bool ok = set_all(o, "group", json_string(rows[0].group_id),
+                      "partitions", json_integer((json_int_t)n),
+                      "lag", json_integer((json_int_t)t.lag),
+                      "end_offset_age_ms", int_or_null(t.age_ms),
+                      "last_commit_age_ms", int_or_null(t.commit_age_ms),
+                      "newest_event_at", time_or_null(t.newest_event_ms), (const char *)NULL);
+    size_t stale = 0;
+    for (size_t i = 0; i < n; i++)
+        stale += stale_ms >= 0 && jc_lag_stale(&rows[i], stale_ms);
+    if (ok && stale_ms >= 0)
+        ok = set_all(o, "stale_partitions", json_integer((json_int_t)stale), (const char *)NULL);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The groups' and partitions' arrays of the document doc. */
+static bool fill_json(json_t *doc, const jc_lag_row_t *rows, size_t n, int64_t stale_ms)
+{
+    json_t *groups = json_array(), *parts = json_array();
+    bool ok = set_all(doc, "groups", groups, "partitions", parts, (const char *)NULL);
+    for (size_t first = 0, i = 0; ok && i < n; i++) {
+        ok = json_array_append_new(parts, partition_json(&rows[i], stale_ms)) == 0;
+        if (ok && (i + 1 == n || strcmp(rows[i + 1].group_id, rows[first].group_id) != 0)) {
+            ok = json_array_append_new(groups, group_json(&rows[first], i + 1 - first, stale_ms)) == 0;
+            first = i + 1;
+        }
+    }
+    if (ok && stale_ms >= 0)
+        ok = set_all(doc, "stale_seconds", json_integer((json_int_t)(stale_ms / 1000)),
+                     (const char *)NULL);
+    return ok;
+}
+
+jc_status_t jc_lag_json(const jc_lag_row_t *rows, size_t n, int64_t stale_ms, jc_buf_t *out)
+{
+    json_t *doc = json_object();
+    char *text = doc != NULL && fill_json(doc, rows, n, stale_ms)
+                     ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                     : NULL;
+    json_decref(doc);
+    jc_status_t st = text != NULL ? jc_buf_append_str(out, text) : JC_ERR_NOMEM;
+    if (st == JC_OK)
+        st = jc_buf_append_str(out, "\n");
+    free(text);
     return st;
 }

@@ -10,9 +10,15 @@
 --                     at most 10 connections, statements stopped after 60 s, no temporary
 --                     objects (database.sql)
 --   jiceng_keys       NOLOGIN: will own the signing-key table (docs/signing.md, "Threat model")
+--   prometheus_monitor  LOGIN, at most 3 connections: prometheus-postgres-exporter
+--                     (deploy/local/prometheus), not an application role; a member of
+--                     pg_monitor and of nothing else, CONNECT on database postgres only; its
+--                     password is in that script's own pgpass file, not with the application
+--                     roles'
 -- None has SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS, none is a member of any
--- role and no role is a member of them (membership in pg_execute_server_program and the like is
--- how a role with CREATEROLE became superuser-equivalent). Passwords are set separately
+-- role (but prometheus_monitor of pg_monitor) and no role is a member of them (membership in
+-- pg_execute_server_program and the like is how a role with CREATEROLE became
+-- superuser-equivalent). Passwords are set separately
 -- (pg-passwords.py); the superuser has none: it is reached only by peer authentication on the
 -- socket (pg_hba.conf), so there is no superuser secret to leak.
 \set ON_ERROR_STOP on
@@ -26,7 +32,8 @@ begin
     for spec in select * from (values ('jiceng_migrate', 'login', -1),
                                       ('jiceng_aggregate', 'login', -1),
                                       ('jiceng_report', 'login', 10),
-                                      ('jiceng_keys', 'nologin', -1)) as v(name, login, conns)
+                                      ('jiceng_keys', 'nologin', -1),
+                                      ('prometheus_monitor', 'login', 3)) as v(name, login, conns)
     loop
         if not exists (select from pg_roles where rolname = spec.name) then
             execute format('create role %I', spec.name);
@@ -38,9 +45,12 @@ begin
                from pg_auth_members a
                join pg_roles r on r.oid = a.roleid
                join pg_roles u on u.oid = a.member
-              where u.rolname in ('jiceng_migrate', 'jiceng_aggregate', 'jiceng_report', 'jiceng_keys')
-                 or r.rolname in ('jiceng_migrate', 'jiceng_aggregate', 'jiceng_report', 'jiceng_keys')
+              where u.rolname in ('jiceng_migrate', 'jiceng_aggregate', 'jiceng_report', 'jiceng_keys',
+                                  'prometheus_monitor')
+                 or r.rolname in ('jiceng_migrate', 'jiceng_aggregate', 'jiceng_report', 'jiceng_keys',
+                                  'prometheus_monitor')
     loop
+        continue when m.role = 'pg_monitor' and m.member = 'prometheus_monitor';
         execute format('revoke %I from %I cascade', m.role, m.member);
     end loop;
 end
@@ -51,5 +61,10 @@ alter role postgres password null;
 alter role jiceng_report set statement_timeout = '60s';
 
 -- the stack's databases grant CONNECT themselves (database.sql); these two grant it to no one
+-- (but database postgres to prometheus_monitor, below)
 revoke all on database postgres from public;
 revoke all on database template1 from public;
+
+-- the exporter's role: the statistics views (pg_monitor), in database postgres
+grant pg_monitor to prometheus_monitor;
+grant connect on database postgres to prometheus_monitor;

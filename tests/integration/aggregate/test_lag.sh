@@ -13,6 +13,10 @@
 #      thawed, the lag returns to 0 and the aggregates equal the ground truth;
 #   3. the only consumer frozen: the report (as the report role, PostgreSQL only) shows the lag
 #      figure's age growing; thawed, the figure is refreshed again (its age drops).
+# `jiceng-aggregate status` (issue 12, item 4), as the report role, while b is frozen: the table
+# with the age of each partition's last commit and its newest event; --format json agreeing with
+# the table and the views; --stale 1 (2 s after the lag showed) exits 1 naming the frozen
+# consumer's partitions, --stale 3600 exits 0; once caught up, --stale 1 exits 0 (no lag).
 # Waits poll with a deadline; nothing asserts on speed.
 source "$(dirname "$0")/lib.sh"
 it_init lag
@@ -68,11 +72,55 @@ wait_for() { # wait_for SECONDS WHAT CMD...: until CMD succeeds; WHAT is expande
     done
 }
 
+# status_checks: while b is frozen (lag > 0): --format json against the views, --stale
+status_checks() {
+    local rc=0
+    "${AGGREGATE[@]}" status --conninfo "$REPORT_CONNINFO" --format json >"$W/status.json" 2>"$W/status-json.err" \
+        || it_fail "status --format json failed: $(cat "$W/status-json.err")"
+    it_sql "select topic, partition, coalesce(next_offset, -1), end_offset, lag, newest_event_at is not null,
+                   updated_at is not null from jiceng.report_consumer_lag where group_id = '$GROUP'
+            order by 1, 2" >"$W/status-view.txt"
+    "$PY" - "$W/status.json" "$W/status-view.txt" "$GROUP" <<'PYEOF' || it_fail "status --format json disagrees with the views"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+group = sys.argv[3]
+parts = [p for p in doc["partitions"] if p["group"] == group]
+rows = [l.split("|") for l in open(sys.argv[2]).read().splitlines()]
+assert len(parts) == len(rows) > 0, (len(parts), len(rows))
+for p, r in zip(parts, rows):
+    want = [r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4])]
+    got = [p["topic"], p["partition"], -1 if p["next_offset"] is None else p["next_offset"], p["end_offset"], p["lag"]]
+    assert got == want, (got, want)
+    assert (p["newest_event_at"] is not None) == (r[5] == "t"), p
+    assert (p["last_commit_age_ms"] is not None) == (r[6] == "t"), p
+    assert isinstance(p["end_offset_age_ms"], int) and p["end_offset_observed_at"].endswith("Z"), p
+    assert "stale" not in p
+g = [g for g in doc["groups"] if g["group"] == group][0]
+assert g["lag"] == sum(p["lag"] for p in parts) > 0, g
+assert g["partitions"] == len(parts), g
+print("  status --format json: %d partitions of %s, lag %d, as the views say" % (len(parts), group, g["lag"]))
+PYEOF
+    sleep 2 # every partition with lag has not committed for more than 1 s
+    "${AGGREGATE[@]}" status --conninfo "$REPORT_CONNINFO" --stale 1 >/dev/null 2>"$W/stale.err" || rc=$?
+    ((rc == 1)) || it_fail "status --stale 1 exited $rc while b is frozen with lag: $(cat "$W/stale.err")"
+    grep -Eq "^jiceng-aggregate: [1-9][0-9]* stale partition\(s\)" "$W/stale.err" \
+        && grep -Eq "^$GROUP ${PREFIX//./\\.}jiceng\.[a-z-]+ \[[0-9]+\]: lag [1-9][0-9]*, (last commit .* ago|never committed) \(over 1 s\)$" "$W/stale.err" \
+        || it_fail "status --stale 1 does not say which partitions are stale: $(head -3 "$W/stale.err")"
+    local named=$(($(wc -l <"$W/stale.err") - 1)) first; first=$(sed -n 2p "$W/stale.err")
+    "${AGGREGATE[@]}" status --conninfo "$REPORT_CONNINFO" --stale 1 --format json >"$W/stale.json" 2>/dev/null || true
+    "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["stale_seconds"] == 1 and any(p["stale"] for p in d["partitions"]), d' \
+        "$W/stale.json" || it_fail "status --stale 1 --format json marks no partition stale"
+    rc=0
+    "${AGGREGATE[@]}" status --conninfo "$REPORT_CONNINFO" --stale 3600 >/dev/null 2>"$W/stale.err" || rc=$?
+    ((rc == 0)) || it_fail "status --stale 3600 exited $rc although every partition committed within the hour: $(cat "$W/stale.err")"
+    echo "  status --stale 1: exit 1, naming $named stale partition(s) (first: $first); --stale 3600: exit 0"
+}
+
 start a
 produce_chunk "$W/chunk.00"
 it_wait_consumed "$delivered" 240
 start b
-holds_partitions() { grep -Eq 'partition\(s\) assigned .*; [1-9][0-9]* held$' "$W/aggregate-b.log"; }
+holds_partitions() { grep -Eq 'partition\(s\) assigned .*; [1-9][0-9]* held(;|$)' "$W/aggregate-b.log"; }
 wait_for 120 "consumer b was never assigned partitions" holds_partitions
 kill -STOP "$pid_b"
 echo "  consumer b holds partitions and is frozen (SIGSTOP); events keep arriving"
@@ -89,6 +137,9 @@ status_lag=$(awk -v g="$GROUP" '$1 == g && $2 == "(total)" {print $4}' "$W/statu
 ((status_lag > 0)) || it_fail "status shows no lag for $GROUP: $(cat "$W/status.txt")"
 grep -Eq "^$GROUP +${PREFIX//./\\.}jiceng\.visits +0 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ (ms|s|min)" "$W/status.txt" \
     || it_fail "status has no line per partition with next, end, lag and age: $(head -5 "$W/status.txt")"
+grep -Eq "^$GROUP +${PREFIX//./\\.}jiceng\.visits +0 .* [0-9]+ (ms|s|min)( [0-9]+ (s|ms))? +20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+\+08:00$" "$W/status.txt" \
+    || it_fail "status has no last commit age and newest event per partition: $(head -3 "$W/status.txt")"
+status_checks
 kill -CONT "$pid_b"
 produce_chunk "$W/chunk.02"
 caught_up() {
@@ -97,6 +148,10 @@ caught_up() {
 }
 wait_for 240 'the lag did not return to 0 once b was thawed: lag|waiting = $(lag_and_waiting)' caught_up
 echo "  b thawed: lag 0, every message applied"
+rc=0
+"${AGGREGATE[@]}" status --conninfo "$REPORT_CONNINFO" --stale 1 >"$W/status-after.txt" 2>"$W/status-after.err" || rc=$?
+((rc == 0)) || it_fail "status --stale 1 exited $rc once caught up: $(cat "$W/status-after.err")"
+echo "  status --stale 1 exits 0 once caught up (no lag)"
 it_expect_truth "$W/gen"
 
 # ---- 3. the only consumer frozen: the report shows the figure ageing -------------------------
