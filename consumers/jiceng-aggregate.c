@@ -29,6 +29,8 @@
 #include "jiceng/event.h"
 #include "jiceng/lag.h"
 #include "jiceng/migrate.h"
+#include "jiceng/jtime.h"
+#include "jiceng/redrive.h"
 #include "http.h"
 #include "notify.h"
 
@@ -69,6 +71,17 @@ static const jc_option_t options[] = {
     {"status.format", "format", NULL, "text", "FORMAT", "status: text or json"},
     {"status.stale", "stale", NULL, NULL, "SECONDS",
      "status: exit 1 if a partition with lag has not committed for this long"},
+    /* `redrive` (issue 13, item 5; jiceng/redrive.h) */
+    {"redrive.status", "status", NULL, NULL, "LIST",
+     "redrive: the reject statuses to re-drive, comma-separated (e.g. unauthorized); required"},
+    {"redrive.topic", "topic", NULL, NULL, "TOPIC",
+     "redrive: only rejects of this topic (its full name, prefix included)"},
+    {"redrive.since", "since", NULL, NULL, "TIME",
+     "redrive: only rejects rejected at or after this ISO 8601 time (with offset)"},
+    {"redrive.until", "until", NULL, NULL, "TIME", "redrive: ... and before this one"},
+    {"redrive.limit", "limit", NULL, "0", "N", "redrive: at most N rejects (0: all)"},
+    {"redrive.dry_run", "dry-run", NULL, "false", NULL,
+     "redrive: only count what would be re-driven"},
     JC_CLI_LOG_OPTIONS, /* --log-format, --log-level (issue 12, item 3) */
 };
 
@@ -78,7 +91,7 @@ static const jc_option_t options[] = {
 static const jc_program_t program = {
     .name = "jiceng-aggregate",
     .config_env = "JICENG_AGGREGATE_CONFIG",
-    .synopsis = "[migrate|status] [OPTIONS]",
+    .synopsis = "[migrate|status|redrive] [OPTIONS]",
     .about = "Consumes the jiceng event topics in a consumer group and keeps the daily aggregates\n"
              "in PostgreSQL exactly once (offsets, dedup ledger, aggregates and rejects are\n"
              "written in one transaction per batch). `migrate` applies the schema (as the\n"
@@ -88,12 +101,16 @@ static const jc_program_t program = {
              "aggregator's or the report role), as a table or --format json; with --stale\n"
              "SECONDS it exits 1 if a partition has lag and no commit for longer (a check).\n"
              "librdkafka properties pass through with -X (e.g. -X session.timeout.ms=6000): each\n"
-             "goes to the consumer, the dead-letter producer or both, as librdkafka marks it.",
+             "goes to the consumer, the dead-letter producer or both, as librdkafka marks it.\n"
+             "`redrive --status LIST` re-publishes the rejects of those statuses (key, headers,\n"
+             "value) to their topics and marks them re-driven (run it as the steward: --config\n"
+             "$JICENG_STEWARD_CONFIG, with the aggregator's --conninfo; docs/operations.md).",
     .epilogue = "exit status: 0 stopped cleanly (SIGTERM/SIGINT, or caught up), 1 failed,\n"
                 "2 usage or configuration error, 3 stopped cleanly but some rejects' copies\n"
                 "never reached the dead-letter topic (the rejects are in jiceng.rejects; the\n"
                 "log says which: dead_letter_failed); `status`: 0, or 1 if it failed or found a\n"
-                "stale partition (listed on stderr), 2 usage error",
+                "stale partition (listed on stderr), 2 usage error; `redrive`: 0, 1 if some\n"
+                "rejects were not re-driven or the run failed, 2 usage error",
     .options = options,
     .noptions = sizeof options / sizeof options[0],
 };
@@ -232,6 +249,80 @@ static jc_exit_t run_status(const jc_config_t *cfg)
     if (st != JC_OK)
         return jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s", err.message);
     return stale ? JC_EXIT_FAILURE : JC_EXIT_OK;
+}
+
+/* ---- `redrive` (issue 13, item 5; jiceng/redrive.h) ---- */
+
+/* An optional ISO 8601 time option into *ms (def when unset); a usage error otherwise. */
+static jc_status_t redrive_time(const jc_config_t *cfg, const char *key, int64_t def,
+                                int64_t *ms, jc_error_t *err)
+{
+    const char *v = jc_config_get(cfg, key);
+    *ms = def;
+    if (v == NULL || *v == '\0' || jc_time_parse(v, ms, err) == JC_OK)
+        return JC_OK;
+    return jc_error_set(err, JC_ERR_INVALID_ARG, "--%s: '%s' is not an ISO 8601 time with an "
+                        "offset (e.g. 2026-12-01T08:00:00+08:00)", key + 8, v);
+}
+
+/* The redrive options into c (statuses into the caller's array); a usage error otherwise. */
+static jc_status_t redrive_options(const jc_config_t *cfg, jc_redrive_config_t *c,
+                                   jc_status_t *statuses, jc_error_t *err)
+{
+    long limit = 0;
+    const char *list = jc_config_get(cfg, "redrive.status");
+    memset(c, 0, sizeof *c);
+    if (list == NULL || *list == '\0')
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "redrive: --status is required (e.g. "
+                            "--status unauthorized,unknown_county)");
+    jc_status_t st = jc_redrive_statuses(list, statuses, JC_REDRIVE_MAX_STATUSES, &c->nstatuses, err);
+    if (st == JC_OK)
+        st = redrive_time(cfg, "redrive.since", INT64_MIN, &c->since_ms, err);
+    if (st == JC_OK)
+        st = redrive_time(cfg, "redrive.until", INT64_MAX, &c->until_ms, err);
+    if (st == JC_OK)
+        st = jc_config_get_long(cfg, "redrive.limit", 0, 1000000000L, &limit, err);
+    if (st == JC_OK)
+        st = jc_config_get_bool(cfg, "redrive.dry_run", &c->dry_run, err);
+    c->statuses = statuses;
+    c->limit = limit;
+    c->topic = jc_config_get(cfg, "redrive.topic");
+    c->bootstrap = jc_config_get(cfg, "kafka.bootstrap.servers");
+    c->conninfo = jc_config_get(cfg, "pg.conninfo");
+    c->kafka_properties = jc_config_client_properties(cfg);
+    return st;
+}
+
+static void print_count(const char *what, const jc_redrive_count_t *n)
+{
+    printf("%s: selected %llu, delivered %llu, failed %llu\n", what,
+           (unsigned long long)n->selected, (unsigned long long)n->delivered,
+           (unsigned long long)n->failed);
+}
+
+/* `redrive`: re-publish the selected rejects, print the figures (in total and per status);
+ * exit 0, 1 if some failed or the run stopped, 2 on a usage error. */
+static jc_exit_t run_redrive(const jc_config_t *cfg)
+{
+    jc_cli_log_t sink = {.name = program.name};
+    jc_status_t statuses[JC_REDRIVE_MAX_STATUSES];
+    jc_redrive_count_t by_status[JC_REDRIVE_MAX_STATUSES], total;
+    jc_redrive_config_t c;
+    jc_error_t err;
+    if (jc_cli_log_configure(&sink, cfg, &err) != JC_OK ||
+        redrive_options(cfg, &c, statuses, &err) != JC_OK)
+        return jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
+    c.log = jc_cli_log;
+    c.log_opaque = &sink;
+    jc_status_t st = jc_redrive_run(&c, by_status, &total, &err);
+    print_count(c.dry_run ? "redrive (dry run)" : "redrive", &total);
+    for (size_t i = 0; i < c.nstatuses; i++)
+        print_count(jc_status_name(statuses[i]), &by_status[i]);
+    fflush(stdout);
+    if (st != JC_OK)
+        return jc_cli_fail(program.name, st == JC_ERR_INVALID_ARG ? JC_EXIT_USAGE : JC_EXIT_FAILURE,
+                           "%s", err.message);
+    return total.failed > 0 ? JC_EXIT_FAILURE : JC_EXIT_OK;
 }
 
 /* ---- log lines of note (issue 12, item 3): start, config, shutdown, why it failed ---- */
@@ -397,9 +488,12 @@ int main(int argc, char **argv)
     jc_error_t err;
     int migrate_only = n == 1 && strcmp(operands[0], "migrate") == 0;
     int status_only = n == 1 && strcmp(operands[0], "status") == 0;
-    if (n > 1 || (n == 1 && !migrate_only && !status_only))
-        rc = jc_cli_fail(program.name, JC_EXIT_USAGE, "unexpected operand '%s' (only `migrate` "
-                         "or `status`)", operands[n - 1]);
+    int redrive_only = n == 1 && strcmp(operands[0], "redrive") == 0; /* issue 13, item 5 */
+    if (n > 1 || (n == 1 && !migrate_only && !status_only && !redrive_only))
+        rc = jc_cli_fail(program.name, JC_EXIT_USAGE, "unexpected operand '%s' (only `migrate`, "
+                         "`status` or `redrive`)", operands[n - 1]);
+    else if (redrive_only)
+        rc = run_redrive(cfg);
     else if (migrate_only)
         rc = run_migrate(migrate_conninfo(cfg));
     else if (status_only)

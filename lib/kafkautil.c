@@ -208,3 +208,14 @@ jc_status_t jc_kafka_status(rd_kafka_resp_err_t e)
         return JC_ERR_KAFKA;
     }
 }
+
+long jc_kafka_conf_number(rd_kafka_conf_t *conf, const char *name, long def)
+{
+    char v[64];
+    size_t n = sizeof v;
+    if (rd_kafka_conf_get(conf, name, v, &n) != RD_KAFKA_CONF_OK)
+        return def;
+    char *end;
+    long x = strtol(v, &end, 10);
+    return end != v && *end == '\0' && x > 0 ? x : def;
+}

@@ -35,6 +35,10 @@
 jc_status_t jc_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *props,
                                 jc_error_t *err);
 
+/* A positive numeric property of conf as librdkafka holds it (defaults included), or def when
+ * it is unset, not a number or not positive. */
+long jc_kafka_conf_number(rd_kafka_conf_t *conf, const char *name, long def);
+
 /* Like jc_kafka_conf_apply, for a client of one type: a property that librdkafka's own table
  * (rd_kafka_conf_properties_show, the C/P column of its CONFIGURATION.md) marks as the other
  * type's only is skipped, so that one list can configure a consumer and a producer and neither

@@ -378,18 +378,6 @@ void jc_deadletter_drain(jc_deadletter_t *d)
 
 /* ---- set-up -------------------------------------------------------------------------------- */
 
-/* A numeric property of conf (as librdkafka holds it), or def. */
-static long conf_number(rd_kafka_conf_t *conf, const char *name, long def)
-{
-    char v[64];
-    size_t n = sizeof v;
-    if (rd_kafka_conf_get(conf, name, v, &n) != RD_KAFKA_CONF_OK)
-        return def;
-    char *end;
-    long x = strtol(v, &end, 10);
-    return end != v && *end == '\0' && x > 0 ? x : def;
-}
-
 static rd_kafka_t *new_producer(jc_deadletter_t *d, const jc_deadletter_config_t *cfg,
                                 jc_error_t *err)
 {
@@ -412,8 +400,8 @@ static rd_kafka_t *new_producer(jc_deadletter_t *d, const jc_deadletter_config_t
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    d->max_bytes = (size_t)conf_number(conf, "message.max.bytes", 1000000);
-    d->timeout_ms = (int)conf_number(conf, "message.timeout.ms", 30000);
+    d->max_bytes = (size_t)jc_kafka_conf_number(conf, "message.max.bytes", 1000000);
+    d->timeout_ms = (int)jc_kafka_conf_number(conf, "message.timeout.ms", 30000);
     rd_kafka_conf_set_opaque(conf, d);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     return jc_kafka_client_new(RD_KAFKA_PRODUCER, conf, err);
