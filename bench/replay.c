@@ -1,6 +1,7 @@
 /*
  * bench/replay: events per second through jiceng-aggregate's consumer, end to end, against
- * the limit (Kafka read + decode) and a baseline (one upsert per event).
+ * two limits (Kafka read + the record checks; Kafka read alone) and a baseline (one upsert per
+ * event).
  *
  * The topics under --topic-prefix must already hold the events (bench/replay.sh produces
  * them) and the database must be migrated (jiceng-aggregate migrate: the aggregator does not
@@ -13,10 +14,19 @@
  *      jc_aggregator_new to the return of jc_aggregator_run. Then the peak RSS (VmHWM and
  *      ru_maxrss, read before anything else runs), the dedup sets' size, and the checks
  *      applied + duplicates + rejected == consumed == messages in the topics;
- *   2. the limit: a plain librdkafka consumer (its own fresh group, same assignor) that reads
- *      every message and only decodes and validates it (jc_codec_decode + jc_event_validate).
- *      Before it, the heap is trimmed and the peak RSS reset (clear_refs), so its own peak shows
- *      what librdkafka's prefetch alone holds with the same settings;
+ *   2a. the decode-only limit: a plain librdkafka consumer (its own fresh group, same assignor,
+ *      the aggregator's fetch.max.bytes) that reads every message and runs the aggregator's
+ *      checks on it minus dedup: signature (jc_sign_verify with every key of the database,
+ *      read as the aggregator reads them; an unsigned record is decoded without), decode,
+ *      county, validation; the same work as end to end minus PostgreSQL. One message in 16 is
+ *      timed step by step (signature + county, decode + validation) to split its cost;
+ *   2b. the bare consume: the same consumer and the same consume loop in another fresh group,
+ *      each message only counted (and its bytes): what librdkafka and TLS alone allow. Both
+ *      limits read with rd_kafka_consumer_poll, one message a call, as the aggregator does, or
+ *      with --limit-batch N through rd_kafka_consume_batch_queue, N messages a call. Before
+ *      each, the heap is trimmed and the peak RSS reset (clear_refs), so its own peak shows what
+ *      librdkafka's prefetch alone holds with the same settings; its CPU time (the process's,
+ *      and the consuming thread's) shows whether the loop or librdkafka's threads bound it;
  *   3. the baseline: a plain consumer that, for each of --baseline-events events, decodes,
  *      validates and runs ONE prepared INSERT ... ON CONFLICT DO UPDATE into a copy of the
  *      event type's daily table (schema bench_baseline, dropped afterwards; the row and the
@@ -52,12 +62,14 @@
 #include "jiceng/codec.h"
 #include "cli.h"
 #include "jiceng/jtime.h"
+#include "jiceng/sign.h"
 #include "jiceng/validate.h"
 
 #define TARGET_EVENTS_PER_S 100000.0
 #define TARGET_BASELINE_RATIO 20.0
 #define GOAL_LIMIT_RATIO 0.5
 #define STALL_MS 60000
+#define MAX_ROUNDS 9 /* of the limits */
 #define BASE_SCHEMA "bench_baseline"
 
 static const jc_option_t options[] = {
@@ -76,12 +88,19 @@ static const jc_option_t options[] = {
      "events the one-upsert-per-event baseline writes (0: no baseline)"},
     {"batch.max.events", "batch-events", NULL, "50000", "N", "the aggregator's batch_max_events"},
     {"batch.max.ms", "batch-ms", NULL, "250", "MS", "the aggregator's batch_max_ms"},
+    {"limit.batch", "limit-batch", NULL, "0", "N",
+     "the limits' consume call: 0 rd_kafka_consumer_poll, one message a call (as the\n"
+     "aggregator); N rd_kafka_consume_batch_queue, up to N messages a call"},
+    {"limit.rounds", "limit-rounds", NULL, "1", "N",
+     "rounds of the two limits, alternating (decode-only, bare, decode-only, ...); the\n"
+     "side-by-side figures are their medians"},
 };
 
 static const jc_program_t program = {
     .name = "bench-replay", .synopsis = "--topic-prefix PREFIX --conninfo STR [OPTIONS]",
     .about = "End-to-end events/s of the aggregator over pre-produced topics into an empty\n"
-             "database, against a decode-only consumer (the limit) and one upsert per event\n"
+             "database, against two limits (a consumer that only checks the records: signature,\n"
+             "decode, validation; a bare consume that only counts them) and one upsert per event\n"
              "(the baseline); peak RSS and dedup state; consistency of the counters.",
     .options = options, .noptions = sizeof options / sizeof options[0],
     .config_env = "JICENG_AGGREGATE_CONFIG",
@@ -90,7 +109,7 @@ static const jc_program_t program = {
 struct opts {
     const char *conninfo, *baseline_conninfo, *prefix;
     char group[128];
-    long baseline_events, batch_events, batch_ms;
+    long baseline_events, batch_events, batch_ms, limit_batch, limit_rounds;
     const char *const *props; /* librdkafka properties, bootstrap and prefix included */
 };
 
@@ -101,8 +120,9 @@ struct backlog {
 };
 
 struct rate {
-    uint64_t messages, ok;
-    double secs, first_secs; /* wall time; time to the first message */
+    uint64_t messages, ok, bytes; /* bytes: keys and values */
+    double secs, first_secs;      /* wall time; time to the first message */
+    double cpu_secs, thread_cpu_secs; /* the process's CPU time; the consuming thread's */
 };
 
 /* ---- small helpers ------------------------------------------------------------------- */
@@ -181,11 +201,12 @@ static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v)
     return 0;
 }
 
-/* A consumer with the pass-through properties; with group, in that (fresh) group. */
+/* A consumer with the aggregator's default fetch.max.bytes (lib/aggregate/aggregator.c) and
+ * the pass-through properties over it; with group, in that (fresh) group. */
 static rd_kafka_t *plain_consumer(const struct opts *o, const char *group)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    int rc = 0;
+    int rc = conf_set(conf, "fetch.max.bytes", "16777216");
     for (const char *const *p = o->props; p[0] != NULL && rc == 0; p += 2)
         if (strncmp(p[0], "jiceng.", 7) != 0)
             rc = conf_set(conf, p[0], p[1]);
@@ -265,14 +286,82 @@ static int subscribe_all(const struct opts *o, rd_kafka_t *rk)
     return e == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
 
-/* The next message, or NULL after STALL_MS without one (reported). Errors are skipped. */
-static rd_kafka_message_t *next_message(rd_kafka_t *rk)
+/* Where a consumer's messages come from: rd_kafka_consumer_poll, one a call (size 0, as the
+ * aggregator reads), or rd_kafka_consume_batch_queue on the consumer queue, up to size a call,
+ * handed out one at a time. */
+struct reader {
+    rd_kafka_t *rk;
+    long size;
+    rd_kafka_queue_t *queue; /* size > 0 only */
+    rd_kafka_message_t **batch;
+    ssize_t n, next;         /* batch[next..n) not handed out yet */
+};
+
+static const char *reader_name(long size)
 {
-    double deadline = seconds() + STALL_MS / 1000.0;
-    while (seconds() < deadline) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-        if (m == NULL)
+    static char name[96];
+    if (size == 0)
+        return "rd_kafka_consumer_poll, one message a call";
+    snprintf(name, sizeof name, "rd_kafka_consume_batch_queue, up to %ld messages a call", size);
+    return name;
+}
+
+/* Set up the batch mode of rd (after rd->rk and rd->size are set). 0, or -1 out of memory. */
+static int reader_open(struct reader *rd)
+{
+    if (rd->size == 0)
+        return 0;
+    rd->queue = rd_kafka_queue_get_consumer(rd->rk);
+    rd->batch = calloc((size_t)rd->size, sizeof *rd->batch);
+    return rd->queue != NULL && rd->batch != NULL ? 0 : -1;
+}
+
+/* Free what rd holds, then close and destroy its consumer. */
+static void reader_close(struct reader *rd)
+{
+    while (rd->next < rd->n)
+        rd_kafka_message_destroy(rd->batch[rd->next++]);
+    free(rd->batch);
+    if (rd->queue != NULL)
+        rd_kafka_queue_destroy(rd->queue);
+    if (rd->rk != NULL) {
+        rd_kafka_consumer_close(rd->rk);
+        rd_kafka_destroy(rd->rk);
+    }
+}
+
+/* One message or event of rd, or NULL after timeout_ms; a batch asks for at most want (so
+ * that it does not wait for messages past the end). */
+static rd_kafka_message_t *reader_poll(struct reader *rd, int64_t want, int timeout_ms)
+{
+    if (rd->size == 0)
+        return rd_kafka_consumer_poll(rd->rk, timeout_ms);
+    if (rd->next == rd->n) {
+        size_t n = (size_t)(want < rd->size ? want : rd->size);
+        rd->n = rd_kafka_consume_batch_queue(rd->queue, timeout_ms, rd->batch, n > 0 ? n : 1);
+        rd->next = 0;
+        if (rd->n <= 0) {
+            rd->n = 0;
+            return NULL;
+        }
+    }
+    return rd->batch[rd->next++];
+}
+
+/* The next message, or NULL after STALL_MS without one (reported). Errors are skipped. */
+static rd_kafka_message_t *next_message(struct reader *rd, int64_t want)
+{
+    double deadline = 0; /* the clock is read only while no message comes */
+    for (;;) {
+        rd_kafka_message_t *m = reader_poll(rd, want, 100);
+        if (m == NULL) {
+            double now = seconds();
+            if (deadline == 0)
+                deadline = now + STALL_MS / 1000.0;
+            else if (now >= deadline)
+                break;
             continue;
+        }
         if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
             return m;
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -350,45 +439,188 @@ static int check_counts(const jc_aggregator_stats_t *s, const struct backlog *b)
     return ok ? 0 : -1;
 }
 
-/* ---- 2. the limit: read and decode only ---------------------------------------------- */
+/* ---- 2. the limits: read and check; read only ---------------------------------------- */
 
-static int consume_decode(rd_kafka_t *rk, jc_codec_t *codec, int64_t total, double t0,
-                          struct rate *r)
-{
+/* Both limits are one consume loop (consume_all) in a fresh group from offset 0 until every
+ * message of the topics has been read; what they do with each message is their function. */
+typedef int (*per_message_fn)(void *ctx, const rd_kafka_message_t *m); /* 1: counts as ok */
+
+struct limit {
+    const char *suffix; /* of the group name */
+    per_message_fn fn;
+    void *ctx;
+};
+
+#define SPLIT_EVERY 16 /* the decode-only limit times one message in SPLIT_EVERY step by step */
+
+/* The decode-only limit's state: the aggregator's checks minus dedup (lib/aggregate/check.c;
+ * its topic and record-key steps, a few comparisons, are left out). */
+struct checker {
+    jc_codec_t *codec;
+    jc_keyring_t *ring; /* NULL if the keys could not be read: no signature is checked */
     jc_event_t ev;
+    uint64_t seen, verified, unsigned_, refused, sampled;
+    double sign_secs, decode_secs; /* of the sampled messages */
+};
+
+static double cpu_seconds(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double process_cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* The signature step as the aggregator runs it (a broker timestamp, then jc_sign_verify):
+ * 1 verified (*key set), 0 not checked (no keyring, or a record without either signature
+ * header: an unsigned backlog, decoded anyway), -1 refused. */
+static int verify_signature(jc_keyring_t *ring, const rd_kafka_message_t *m,
+                            const jc_sign_key_t **key)
+{
+    if (ring == NULL)
+        return 0;
+    rd_kafka_headers_t *h = NULL;
+    rd_kafka_timestamp_type_t tt = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+    jc_error_t err;
+    jc_signed_record_t sr = {
+        .topic = rd_kafka_topic_name(m->rkt), .key = m->key, .key_len = m->key_len,
+        .value = m->payload, .value_len = m->len,
+    };
+    sr.timestamp_ms = rd_kafka_message_timestamp(m, &tt);
+    if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        h = NULL;
+    jc_signed_record_headers(&sr, h);
+    if (sr.key_id == NULL && sr.sig == NULL)
+        return 0;
+    if (tt != RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME)
+        return -1;
+    return jc_sign_verify(ring, &sr, key, NULL, &err) == JC_OK ? 1 : -1;
+}
+
+/* The decode-only limit's per-message function. */
+static int check_message(void *ctx, const rd_kafka_message_t *m)
+{
+    struct checker *c = ctx;
+    const jc_sign_key_t *key = NULL;
+    jc_error_t err;
+    int timed = c->seen++ % SPLIT_EVERY == 0;
+    double t0 = timed ? seconds() : 0;
+    int sig = verify_signature(c->ring, m, &key);
+    double t1 = timed ? seconds() : 0;
+    int ok = sig >= 0 && decode_valid(c->codec, m, &c->ev);
+    double t2 = timed ? seconds() : 0;
+    if (ok && sig == 1)
+        ok = jc_sign_check_county(key, c->ev.county_code, NULL, &err) == JC_OK;
+    if (timed) {
+        c->sampled++;
+        c->sign_secs += (t1 - t0) + (seconds() - t2);
+        c->decode_secs += t2 - t1;
+    }
+    c->verified += sig == 1;
+    c->unsigned_ += sig == 0;
+    c->refused += sig < 0;
+    return ok;
+}
+
+/* The bare consume's per-message function: nothing (the loop counts messages and bytes). */
+static int count_message(void *ctx, const rd_kafka_message_t *m)
+{
+    (void)ctx;
+    (void)m;
+    return 1;
+}
+
+static int consume_all(struct reader *rd, int64_t total, double t0, const struct limit *l,
+                       struct rate *r)
+{
     while ((int64_t)r->messages < total) {
-        rd_kafka_message_t *m = next_message(rk);
+        rd_kafka_message_t *m = next_message(rd, total - (int64_t)r->messages);
         if (m == NULL)
             return -1;
         if (r->messages++ == 0)
             r->first_secs = seconds() - t0;
-        r->ok += (uint64_t)decode_valid(codec, m, &ev);
+        r->bytes += m->len + m->key_len;
+        r->ok += (uint64_t)l->fn(l->ctx, m);
         rd_kafka_message_destroy(m);
     }
     return 0;
 }
 
-static int run_limit(const struct opts *o, const struct backlog *b, struct rate *r)
+/* One limit, timed from the consumer's creation to its destruction (as end to end is). */
+static int run_limit(const struct opts *o, const struct backlog *b, const struct limit *l,
+                     struct rate *r)
 {
     char group[160];
-    snprintf(group, sizeof group, "%s-limit", o->group);
-    jc_error_t err;
-    jc_codec_t *codec = jc_codec_new(&err);
-    if (codec == NULL) {
-        fprintf(stderr, "bench-replay: codec: %s\n", err.message);
-        return -1;
-    }
-    double t0 = seconds();
-    rd_kafka_t *rk = plain_consumer(o, group);
-    int rc = rk != NULL && subscribe_all(o, rk) == 0 ? consume_decode(rk, codec, b->total, t0, r)
-                                                      : -1;
-    if (rk != NULL) {
-        rd_kafka_consumer_close(rk);
-        rd_kafka_destroy(rk);
-    }
+    snprintf(group, sizeof group, "%s%s", o->group, l->suffix);
+    double t0 = seconds(), cpu0 = process_cpu_seconds();
+    double thread0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+    struct reader rd = {.size = o->limit_batch};
+    rd.rk = plain_consumer(o, group);
+    int rc = rd.rk != NULL && reader_open(&rd) == 0 && subscribe_all(o, rd.rk) == 0
+                 ? consume_all(&rd, b->total, t0, l, r)
+                 : -1;
+    reader_close(&rd);
     r->secs = seconds() - t0;
-    jc_codec_free(codec);
+    r->cpu_secs = process_cpu_seconds() - cpu0;
+    r->thread_cpu_secs = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - thread0;
     return rc;
+}
+
+/* Every signing key of the database, read as the aggregator reads them (lib/aggregate/keys.c:
+ * times as epoch milliseconds rounded up, no end: open); NULL, said why, if they cannot be. */
+#define KEYS_SQL                                                                                \
+    "select key_id, county_code, encode(secret, 'hex'), "                                      \
+    "ceil(extract(epoch from valid_from) * 1000)::bigint, "                                    \
+    "ceil(extract(epoch from valid_until) * 1000)::bigint from jiceng.signing_keys"
+
+static jc_status_t put_key(jc_keyring_t *ring, PGresult *r, int i, jc_error_t *err)
+{
+    jc_sign_key_t k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.key_id, sizeof k.key_id, "%s", PQgetvalue(r, i, 0));
+    k.county_code = (int32_t)atol(PQgetvalue(r, i, 1));
+    k.valid_from_ms = atoll(PQgetvalue(r, i, 3));
+    k.valid_until_ms = PQgetisnull(r, i, 4) ? JC_SIGN_OPEN_END : atoll(PQgetvalue(r, i, 4));
+    jc_status_t st = jc_sign_secret_from_hex(PQgetvalue(r, i, 2), k.secret, err);
+    if (st == JC_OK)
+        st = jc_keyring_put(ring, &k, err);
+    memset(&k, 0, sizeof k); /* the test keys of a scratch database; wiped all the same */
+    return st;
+}
+
+static jc_keyring_t *load_keyring(const char *conninfo)
+{
+    PGconn *pg = PQconnectdb(conninfo);
+    PGresult *r = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, KEYS_SQL) : NULL;
+    jc_keyring_t *ring = NULL;
+    jc_error_t err;
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK, skipped = 0;
+    snprintf(err.message, sizeof err.message, "%s", PQerrorMessage(pg));
+    err.message[strcspn(err.message, "\n")] = '\0';
+    if (ok)
+        ok = jc_keyring_new(&ring, &err) == JC_OK;
+    for (int i = 0; ok && i < PQntuples(r); i++) /* a key the ring refuses signs nothing */
+        skipped += put_key(ring, r, i, &err) != JC_OK;
+    for (int i = 0; i < PQntuples(r); i++) /* the secrets' text */
+        memset(PQgetvalue(r, i, 2), 0, strlen(PQgetvalue(r, i, 2)));
+    PQclear(r);
+    PQfinish(pg);
+    if (ok) {
+        printf("  %zu signing keys read from the database (%d refused by the keyring)\n",
+               jc_keyring_count(ring), skipped);
+        return ring;
+    }
+    printf("  signatures NOT checked: cannot read the signing keys: %s\n", err.message);
+    jc_keyring_free(ring);
+    return NULL;
 }
 
 /* ---- 3. the baseline: one upsert per event, autocommit ------------------------------- */
@@ -493,10 +725,11 @@ static int consume_upsert(rd_kafka_t *rk, PGconn *pg, const uint64_t quota[JC_EV
         want += quota[t];
     jc_codec_t *codec = jc_codec_new(NULL);
     jc_event_t ev;
+    struct reader rd = {.rk = rk}; /* one message a call; rk is the caller's to close */
     double t0 = 0;
     int rc = codec != NULL ? 0 : -1;
     while (rc == 0 && r->ok < want) {
-        rd_kafka_message_t *m = next_message(rk);
+        rd_kafka_message_t *m = next_message(&rd, 1);
         if (m == NULL) {
             rc = -1;
             break;
@@ -616,8 +849,20 @@ static double rate_of(const struct rate *r, uint64_t n)
     return r->secs > 0 ? (double)n / r->secs : 0.0;
 }
 
-static void print_targets(double e2e, double limit, double base)
+static double ratio(double a, double b)
 {
+    return b > 0 ? a / b : 0.0;
+}
+
+/* The three consumers side by side, then the targets. */
+static void print_targets(double e2e, double limit, double bare, double base)
+{
+    printf("side by side (events/s, each timed from its consumer's creation to its end):\n");
+    printf("  end to end %.0f, decode-only limit %.0f, bare consume %.0f\n", e2e, limit, bare);
+    printf("  end to end / bare consume: %.2f\n", ratio(e2e, bare));
+    printf("  decode-only limit / bare consume: %.2f\n", ratio(limit, bare));
+    printf("  end to end / decode-only limit: %.2f (long-term goal %.1f)\n", ratio(e2e, limit),
+           GOAL_LIMIT_RATIO);
     printf("targets:\n");
     printf("  end to end >= %.0f events/s: %.0f events/s, %s\n", TARGET_EVENTS_PER_S, e2e,
            verdict(e2e >= TARGET_EVENTS_PER_S));
@@ -625,10 +870,7 @@ static void print_targets(double e2e, double limit, double base)
         printf("  end to end / baseline >= %.0fx: not measured\n", TARGET_BASELINE_RATIO);
     else
         printf("  end to end / baseline >= %.0fx: %.1fx, %s\n", TARGET_BASELINE_RATIO,
-               base > 0 ? e2e / base : 0.0,
-               verdict(base > 0 && e2e / base >= TARGET_BASELINE_RATIO));
-    printf("  end to end / limit (reported; long-term goal %.1f): %.2f\n", GOAL_LIMIT_RATIO,
-           limit > 0 ? e2e / limit : 0.0);
+               ratio(e2e, base), verdict(base > 0 && e2e / base >= TARGET_BASELINE_RATIO));
 }
 
 /* The baseline phase; *rate stays -1 when --baseline-events is 0 (not measured), 0 if it failed. */
@@ -636,10 +878,10 @@ static int measure_baseline(const struct opts *o, const struct backlog *b, doubl
 {
     struct rate base = {0};
     if (o->baseline_events == 0) {
-        printf("2b. baseline: not measured (--baseline-events 0)\n");
+        printf("2c. baseline: not measured (--baseline-events 0)\n");
         return 0;
     }
-    printf("2b. baseline: one prepared INSERT ... ON CONFLICT DO UPDATE per event, autocommit, "
+    printf("2c. baseline: one prepared INSERT ... ON CONFLICT DO UPDATE per event, autocommit, "
            "into copies of the daily tables (schema " BASE_SCHEMA ")\n");
     print_loadavg("before:");
     int brc = run_baseline(o, b, &base);
@@ -651,9 +893,134 @@ static int measure_baseline(const struct opts *o, const struct backlog *b, doubl
     return brc;
 }
 
+/* One limit with its own peak RSS; its rate, CPU time and memory. */
+static int measure_limit(const struct opts *o, const struct backlog *b, const struct limit *l,
+                         struct rate *r)
+{
+    int reset = reset_peak_rss();
+    long rss_before = proc_status_kb("VmRSS");
+    print_loadavg("before:");
+    int rc = run_limit(o, b, l, r);
+    print_loadavg("after:");
+    double n = r->messages > 0 ? (double)r->messages : 1.0;
+    printf("  %llu messages (%llu ok), %.1f MiB, in %.2f s (first message after %.2f s): "
+           "%.0f events/s, %.1f MiB/s; from the first message on %.0f events/s\n",
+           (unsigned long long)r->messages, (unsigned long long)r->ok, mib((double)r->bytes),
+           r->secs, r->first_secs, rate_of(r, r->messages), ratio(mib((double)r->bytes), r->secs),
+           ratio((double)r->messages, r->secs - r->first_secs));
+    printf("  CPU: %.2f s in all (%.0f%% of one core); the consuming thread %.2f s (%.0f%% of "
+           "the wall time), %.2f us a message\n", r->cpu_secs, 100.0 * ratio(r->cpu_secs, r->secs),
+           r->thread_cpu_secs, 100.0 * ratio(r->thread_cpu_secs, r->secs),
+           r->thread_cpu_secs / n * 1e6);
+    if (reset == 0)
+        printf("  memory: RSS before %.1f MiB (heap trimmed, peak reset); peak RSS VmHWM %.1f MiB: "
+               "what librdkafka's prefetch alone holds with the same settings\n",
+               rss_before / 1024.0, proc_status_kb("VmHWM") / 1024.0);
+    return rc;
+}
+
+static void print_split(const struct checker *c, const struct rate *r)
+{
+    double n = c->sampled > 0 ? (double)c->sampled : 1.0;
+    double sign = c->sign_secs / n, decode = c->decode_secs / n, all = (double)r->messages;
+    printf("  signatures: %llu verified, %llu not checked (unsigned, or no keys), %llu refused\n",
+           (unsigned long long)c->verified, (unsigned long long)c->unsigned_,
+           (unsigned long long)c->refused);
+    printf("  split timing (%llu messages, 1 in %d): signature + county %.2f us, decode + "
+           "validation %.2f us a message; over all messages %.0f%% and %.0f%% of the wall time\n",
+           (unsigned long long)c->sampled, SPLIT_EVERY, sign * 1e6, decode * 1e6,
+           100.0 * ratio(sign * all, r->secs), 100.0 * ratio(decode * all, r->secs));
+}
+
+/* " (round i of n)" when there are rounds, else "". */
+static const char *round_label(int i, long n)
+{
+    static char label[48];
+    label[0] = '\0';
+    if (n > 1)
+        snprintf(label, sizeof label, " (round %d of %ld)", i + 1, n);
+    return label;
+}
+
+/* 2a: the decode-only limit, with the database's signing keys; round i's group ends in
+ * -limit, -limit-2, ... */
+static int measure_decode_only(const struct opts *o, const struct backlog *b, int i,
+                               struct rate *r)
+{
+    struct checker c;
+    jc_error_t err;
+    char suffix[16] = "-limit";
+    memset(&c, 0, sizeof c);
+    if (i > 0)
+        snprintf(suffix, sizeof suffix, "-limit-%d", i + 1);
+    printf("2a. decode-only limit%s: plain librdkafka consumer (%s), the aggregator's checks "
+           "minus dedup: signature, decode, county, validation; no PostgreSQL (group %s%s)\n",
+           round_label(i, o->limit_rounds), reader_name(o->limit_batch), o->group, suffix);
+    c.codec = jc_codec_new(&err);
+    if (c.codec == NULL) {
+        fprintf(stderr, "bench-replay: codec: %s\n", err.message);
+        return -1;
+    }
+    c.ring = load_keyring(o->conninfo);
+    struct limit l = {suffix, check_message, &c};
+    int rc = measure_limit(o, b, &l, r);
+    print_split(&c, r);
+    jc_keyring_free(c.ring);
+    jc_codec_free(c.codec);
+    return rc;
+}
+
+/* 2b: the bare consume; round i's group ends in -bare, -bare-2, ... */
+static int measure_bare(const struct opts *o, const struct backlog *b, int i, struct rate *r)
+{
+    char suffix[16] = "-bare";
+    if (i > 0)
+        snprintf(suffix, sizeof suffix, "-bare-%d", i + 1);
+    printf("2b. bare consume%s: the same consumer and consume loop, each message only counted "
+           "(group %s%s)\n", round_label(i, o->limit_rounds), o->group, suffix);
+    struct limit count = {suffix, count_message, NULL};
+    return measure_limit(o, b, &count, r);
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of n rates (sorted in place). */
+static double median(double *v, long n)
+{
+    qsort(v, (size_t)n, sizeof *v, by_value);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The rounds of the two limits, alternating; their median rates (0 if any round failed). */
+static int measure_limits(const struct opts *o, const struct backlog *b, double *limit,
+                          double *bare)
+{
+    double l[MAX_ROUNDS], c[MAX_ROUNDS];
+    int rc = 0;
+    for (int i = 0; i < o->limit_rounds; i++) {
+        struct rate lr = {0}, cr = {0};
+        rc |= measure_decode_only(o, b, i, &lr);
+        rc |= measure_bare(o, b, i, &cr);
+        l[i] = rate_of(&lr, lr.messages);
+        c[i] = rate_of(&cr, cr.messages);
+    }
+    *limit = rc == 0 ? median(l, o->limit_rounds) : 0;
+    *bare = rc == 0 ? median(c, o->limit_rounds) : 0;
+    if (o->limit_rounds > 1)
+        printf("limits over %ld rounds: decode-only median %.0f events/s (%.0f-%.0f), bare consume "
+               "median %.0f events/s (%.0f-%.0f)\n", o->limit_rounds, *limit, l[0],
+               l[o->limit_rounds - 1], *bare, c[0], c[o->limit_rounds - 1]);
+    return rc;
+}
+
 static int measure(const struct opts *o, const struct backlog *b)
 {
-    struct rate e = {0}, l = {0};
+    struct rate e = {0};
+    double limit = 0, bare = 0;
     jc_aggregator_stats_t s;
     memset(&s, 0, sizeof s);
     long rss_before = proc_status_kb("VmRSS");
@@ -668,22 +1035,10 @@ static int measure(const struct opts *o, const struct backlog *b)
         report_memory(&s, rss_before);
         rc = check_counts(&s, b);
     }
-    printf("2a. limit: plain librdkafka consumer, decode+validate only (group %s-limit)\n", o->group);
-    int reset = reset_peak_rss();
-    long rss_limit_before = proc_status_kb("VmRSS");
-    print_loadavg("before:");
-    int lrc = run_limit(o, b, &l);
-    print_loadavg("after:");
-    printf("  %llu messages (%llu valid) in %.2f s (first message after %.2f s): %.0f events/s\n",
-           (unsigned long long)l.messages, (unsigned long long)l.ok, l.secs, l.first_secs,
-           rate_of(&l, l.messages));
-    if (reset == 0)
-        printf("  memory: RSS before %.1f MiB (heap trimmed, peak reset); peak RSS VmHWM %.1f MiB: "
-               "what librdkafka's prefetch alone holds with the same settings\n",
-               rss_limit_before / 1024.0, proc_status_kb("VmHWM") / 1024.0);
+    int lrc = measure_limits(o, b, &limit, &bare);
     double base_rate = -1;
     int brc = measure_baseline(o, b, &base_rate);
-    print_targets(rate_of(&e, e.messages), lrc == 0 ? rate_of(&l, l.messages) : 0, base_rate);
+    print_targets(rate_of(&e, e.messages), limit, bare, base_rate);
     return rc == 0 && lrc == 0 && brc == 0 ? 0 : 1;
 }
 
@@ -698,6 +1053,8 @@ static int read_opts(const jc_config_t *cfg, struct opts *o)
     o->prefix = jc_config_get(cfg, "jiceng.topic.prefix");
     o->props = jc_config_client_properties(cfg);
     if (jc_config_get_long(cfg, "baseline.events", 0, 100000000, &o->baseline_events, &err) != JC_OK ||
+        jc_config_get_long(cfg, "limit.batch", 0, 1000000, &o->limit_batch, &err) != JC_OK ||
+        jc_config_get_long(cfg, "limit.rounds", 1, MAX_ROUNDS, &o->limit_rounds, &err) != JC_OK ||
         jc_config_get_long(cfg, "batch.max.events", 1, 10000000, &o->batch_events, &err) != JC_OK ||
         jc_config_get_long(cfg, "batch.max.ms", 1, 3600000, &o->batch_ms, &err) != JC_OK) {
         fprintf(stderr, "bench-replay: %s\n", err.message);

@@ -13,7 +13,7 @@
 # generator's keys, all of them before the workload is produced (a key is only ever valid from
 # a moment after it is registered, and a replay judges each record by its append time, so a
 # database made after the records could not accept them); then bench-replay measures end to end (as the aggregator: TLS, its
-# certificate, a jiceng-aggregate* group, every signature checked), the limit and the baseline
+# certificate, a jiceng-aggregate* group, every signature checked), both limits and the baseline
 # and prints its figures; finally every aggregate table is compared with the ground truth
 # (OK/DIFF), as lib.sh's it_expect_truth does. What else is running is printed before and after
 # each size. Topics, their ACLs, database and work directory are removed at the end, whatever
