@@ -949,7 +949,7 @@ static int measure_decode_only(const struct opts *o, const struct backlog *b, in
 {
     struct checker c;
     jc_error_t err;
-    char suffix[16] = "-limit";
+    char suffix[32] = "-limit";
     memset(&c, 0, sizeof c);
     if (i > 0)
         snprintf(suffix, sizeof suffix, "-limit-%d", i + 1);
@@ -973,7 +973,7 @@ static int measure_decode_only(const struct opts *o, const struct backlog *b, in
 /* 2b: the bare consume; round i's group ends in -bare, -bare-2, ... */
 static int measure_bare(const struct opts *o, const struct backlog *b, int i, struct rate *r)
 {
-    char suffix[16] = "-bare";
+    char suffix[32] = "-bare";
     if (i > 0)
         snprintf(suffix, sizeof suffix, "-bare-%d", i + 1);
     printf("2b. bare consume%s: the same consumer and consume loop, each message only counted "
