@@ -219,3 +219,19 @@ long jc_kafka_conf_number(rd_kafka_conf_t *conf, const char *name, long def)
     long x = strtol(v, &end, 10);
     return end != v && *end == '\0' && x > 0 ? x : def;
 }
+
+jc_status_t jc_kafka_conf_layered(rd_kafka_type_t type, const char *const *defaults,
+                                  const char *const *props, rd_kafka_conf_t **out,
+                                  jc_error_t *err)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    jc_status_t st = jc_kafka_conf_apply_for(conf, type, defaults, err);
+    if (st == JC_OK)
+        st = jc_kafka_conf_apply_for(conf, type, props, err);
+    if (st != JC_OK) {
+        rd_kafka_conf_destroy(conf);
+        conf = NULL;
+    }
+    *out = conf;
+    return st;
+}

@@ -47,6 +47,12 @@ long jc_kafka_conf_number(rd_kafka_conf_t *conf, const char *name, long def);
 jc_status_t jc_kafka_conf_apply_for(rd_kafka_conf_t *conf, rd_kafka_type_t type,
                                     const char *const *props, jc_error_t *err);
 
+/* *out = a new conf for a client of type: defaults first, then the caller's props (which may
+ * override them), each by jc_kafka_conf_apply_for. On failure *out is NULL (nothing leaks). */
+jc_status_t jc_kafka_conf_layered(rd_kafka_type_t type, const char *const *defaults,
+                                  const char *const *props, rd_kafka_conf_t **out,
+                                  jc_error_t *err);
+
 /* Where a client made by jc_kafka_client_new sends its log lines. The client's opaque (set on
  * the conf with rd_kafka_conf_set_opaque) must point at a struct whose FIRST member is this. */
 typedef struct jc_kafka_logger {

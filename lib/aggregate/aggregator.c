@@ -884,14 +884,9 @@ static rd_kafka_t *new_consumer(jc_aggregator_t *a, jc_error_t *err)
         "fetch.max.bytes", "16777216",
         NULL,
     };
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    jc_status_t st = jc_kafka_conf_apply_for(conf, RD_KAFKA_CONSUMER, consumer, err);
-    if (st == JC_OK)
-        st = jc_kafka_conf_apply_for(conf, RD_KAFKA_CONSUMER, a->cfg.kafka_properties, err);
-    if (st != JC_OK) {
-        rd_kafka_conf_destroy(conf);
+    rd_kafka_conf_t *conf;
+    if (jc_kafka_conf_layered(RD_KAFKA_CONSUMER, consumer, a->cfg.kafka_properties, &conf, err) != JC_OK)
         return NULL;
-    }
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_opaque(conf, a);
     return jc_kafka_client_new(RD_KAFKA_CONSUMER, conf, err);

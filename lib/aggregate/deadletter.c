@@ -391,15 +391,9 @@ static rd_kafka_t *new_producer(jc_deadletter_t *d, const jc_deadletter_config_t
         "queue.buffering.max.kbytes", "65536", /* copies in flight: 4 batches' rejects */
         NULL,
     };
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    /* ours first, then the caller's, which may override them */
-    jc_status_t st = jc_kafka_conf_apply_for(conf, RD_KAFKA_PRODUCER, defaults, err);
-    if (st == JC_OK)
-        st = jc_kafka_conf_apply_for(conf, RD_KAFKA_PRODUCER, cfg->kafka_properties, err);
-    if (st != JC_OK) {
-        rd_kafka_conf_destroy(conf);
+    rd_kafka_conf_t *conf; /* ours first, then the caller's, which may override them */
+    if (jc_kafka_conf_layered(RD_KAFKA_PRODUCER, defaults, cfg->kafka_properties, &conf, err) != JC_OK)
         return NULL;
-    }
     d->max_bytes = (size_t)jc_kafka_conf_number(conf, "message.max.bytes", 1000000);
     d->timeout_ms = (int)jc_kafka_conf_number(conf, "message.timeout.ms", 30000);
     rd_kafka_conf_set_opaque(conf, d);

@@ -157,14 +157,11 @@ static jc_status_t new_producer(redrive_t *r, jc_error_t *err)
         "message.timeout.ms", "30000",
         NULL,
     };
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    jc_status_t st = jc_kafka_conf_apply_for(conf, RD_KAFKA_PRODUCER, defaults, err);
-    if (st == JC_OK)
-        st = jc_kafka_conf_apply_for(conf, RD_KAFKA_PRODUCER, r->cfg->kafka_properties, err);
-    if (st != JC_OK) {
-        rd_kafka_conf_destroy(conf);
+    rd_kafka_conf_t *conf;
+    jc_status_t st = jc_kafka_conf_layered(RD_KAFKA_PRODUCER, defaults, r->cfg->kafka_properties,
+                                           &conf, err);
+    if (st != JC_OK)
         return st;
-    }
     r->timeout_ms = (int)jc_kafka_conf_number(conf, "message.timeout.ms", 30000);
     rd_kafka_conf_set_opaque(conf, r);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
