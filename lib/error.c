@@ -50,6 +50,9 @@ static const char *const status_names[JC_STATUS_COUNT_] = {
     [JC_ERR_WRONG_KEY] = "JC_ERR_WRONG_KEY",
     [JC_ERR_SCHEMA_VERSION] = "JC_ERR_SCHEMA_VERSION",
     [JC_ERR_TOO_EARLY] = "JC_ERR_TOO_EARLY",
+    [JC_ERR_STALE_REVISION] = "JC_ERR_STALE_REVISION",
+    [JC_ERR_UNKNOWN_ORIGINAL] = "JC_ERR_UNKNOWN_ORIGINAL",
+    [JC_ERR_COUNTY_CHANGED] = "JC_ERR_COUNTY_CHANGED",
 };
 
 const char *jc_status_name(jc_status_t code)

@@ -62,6 +62,10 @@ typedef enum jc_status {
     JC_ERR_SCHEMA_VERSION,  /**< the database schema is older than this library needs */
     /* validation, added after the codes above (their values stay) */
     JC_ERR_TOO_EARLY,       /**< a timestamp is before JC_EARLIEST_EVENT_MS (jiceng/validate.h) */
+    /* corrections (docs/architecture.md, "Corrections"), added after the codes above */
+    JC_ERR_STALE_REVISION,    /**< an event's revision is lower than the one in force */
+    JC_ERR_UNKNOWN_ORIGINAL,  /**< a revision above 0 of an id the partition never applied */
+    JC_ERR_COUNTY_CHANGED,    /**< a correction names another county than the event in force */
     JC_STATUS_COUNT_    /**< not a status: the number of them */
 } jc_status_t;
 

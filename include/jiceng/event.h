@@ -113,6 +113,9 @@ typedef struct jc_event {
     int64_t occurred_at;  /**< epoch milliseconds, UTC (event time) */
     int32_t county_code;  /**< six-digit code; validation maps older codes to current ones */
     char source[JC_TEXT_MAX + 1];
+    int32_t revision;     /**< 0 for the original; a higher revision replaces the event (schema
+                               v2 of each type; a v1 message gets the default 0) */
+    bool withdrawn;       /**< true: this revision removes the event (default false) */
     union {
         jc_visit_t visit;
         jc_petition_t petition;
