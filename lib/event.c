@@ -1,6 +1,9 @@
 /*
  * event.c: event types by name, and initialising and comparing jc_event_t values field by
  * field through the field table (jiceng/fields.h, which also holds each type's name and topic).
+ * The content hash skips the fields marked hash_when_set (revision, withdrawn) while they are
+ * 0/false, so an original hashes exactly as before those fields existed (ledgers store the
+ * hash) and any correction or withdrawal hashes differently from its original.
  */
 #include "jiceng/event.h"
 
@@ -87,13 +90,21 @@ static uint64_t field_hash(const jc_event_t *ev, const jc_field_t *f, uint64_t h
     return jc_hash64(&v, sizeof v, h);
 }
 
+/* A count or boolean field at 0/false (only such fields are marked hash_when_set). */
+static bool field_unset(const jc_event_t *ev, const jc_field_t *f)
+{
+    const void *p = jc_field_cptr(ev, f);
+    return f->kind == JC_FIELD_BOOL ? !*(const bool *)p : *(const int32_t *)p == 0;
+}
+
 uint64_t jc_event_hash(const jc_event_t *ev)
 {
     size_t n;
     const jc_field_t *f = jc_event_fields(ev->type, &n);
     uint64_t h = (uint64_t)ev->type;
     for (size_t i = 0; i < n; i++)
-        h = field_hash(ev, &f[i], h);
+        if (!f[i].hash_when_set || !field_unset(ev, &f[i]))
+            h = field_hash(ev, &f[i], h);
     return h;
 }
 

@@ -12,9 +12,11 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define EV(member) offsetof(jc_event_t, member)
-#define STR(member, name) {name, JC_FIELD_STRING, EV(member), sizeof(((jc_event_t *)0)->member), NULL, 0}
-#define NUM(kind, member, name) {name, kind, EV(member), 0, NULL, 0}
-#define ENUM(member, name, syms) {name, JC_FIELD_ENUM, EV(member), 0, syms, (int)ARRAY_LEN(syms)}
+#define STR(member, name)                                                                      \
+    {name, JC_FIELD_STRING, EV(member), sizeof(((jc_event_t *)0)->member), NULL, 0, false}
+#define NUM(kind, member, name) {name, kind, EV(member), 0, NULL, 0, false}
+#define ENUM(member, name, syms)                                                               \
+    {name, JC_FIELD_ENUM, EV(member), 0, syms, (int)ARRAY_LEN(syms), false}
 
 static const char *const cadre_levels[] = {"PROVINCIAL", "PREFECTURE", "COUNTY", "TOWNSHIP",
                                            "VILLAGE_TASK_FORCE"};
@@ -27,10 +29,16 @@ static const char *const roles[] = {"VILLAGE_SECRETARY", "VILLAGE_DIRECTOR", "VI
 static const char *const bases[] = {"HUAXI_JIANGSU", "SHOUGUANG_SHANDONG", "PROVINCIAL",
                                     "PREFECTURE", "COUNTY", "ONLINE"};
 
+/* The envelope every type shares. revision and withdrawn (the corrections contract, schema
+ * versions visit v3 and the other types' v2) have defaults, so older messages and text input
+ * without them read as 0 and false; they enter the content hash only when set (jc_field_t). */
 #define ENVELOPE                                                                              \
-    {"event_id", JC_FIELD_UUID, EV(event_id), sizeof(((jc_event_t *)0)->event_id), NULL, 0},  \
+    {"event_id", JC_FIELD_UUID, EV(event_id), sizeof(((jc_event_t *)0)->event_id), NULL, 0,   \
+     false},                                                                                  \
         NUM(JC_FIELD_TIMESTAMP, occurred_at, "occurred_at"),                                  \
-        NUM(JC_FIELD_COUNTY, county_code, "county_code"), STR(source, "source")
+        NUM(JC_FIELD_COUNTY, county_code, "county_code"), STR(source, "source"),              \
+        {"revision", JC_FIELD_COUNT, EV(revision), 0, NULL, 0, true},                         \
+        {"withdrawn", JC_FIELD_BOOL, EV(withdrawn), 0, NULL, 0, true}
 
 static const jc_field_t visit_fields[] = {
     ENVELOPE,

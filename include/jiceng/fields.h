@@ -10,6 +10,7 @@
 #ifndef JICENG_FIELDS_H
 #define JICENG_FIELDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "jiceng/event.h"
@@ -37,10 +38,15 @@ typedef struct jc_field {
     size_t size;                  /**< strings: buffer size including the NUL */
     const char *const *symbols;   /**< enums: the symbols, in Avro order */
     int nsymbols;                 /**< enums: how many */
+    bool hash_when_set;           /**< jc_event_hash covers it only when it is not 0/false: the
+                                       envelope's revision and withdrawn, added after ledgers
+                                       began storing content hashes, so an event at revision 0
+                                       hashes as it did before they existed */
 } jc_field_t;
 
-/** The fields of type, the four envelope fields first, then the body in the order of the newest
- *  schema version. *count receives how many. */
+/** The fields of type, the envelope first (event_id, occurred_at, county_code, source, revision,
+ *  withdrawn), then the body in the order of the newest schema version. *count receives how
+ *  many. */
 JC_API const jc_field_t *jc_event_fields(jc_event_type_t type, size_t *count);
 
 /** The field of type called name, or NULL. */

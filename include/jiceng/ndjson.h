@@ -5,7 +5,8 @@
  * "disaster_response", "training_completion"), then the contract's fields by their schema names.
  * Timestamps are accepted as ISO-8601 with an offset or as epoch milliseconds, and written as
  * ISO-8601 (Asia/Shanghai, +08:00); enums are their symbols; absent nullable fields are null
- * (or omitted on input). Parsing uses yajl's event parser, formatting uses jansson; errors name
+ * (or omitted on input); revision and withdrawn may be omitted on input (0 and false) and are
+ * always written. Parsing uses yajl's event parser, formatting uses jansson; errors name
  * the field and the reason.
  */
 #ifndef JICENG_NDJSON_H

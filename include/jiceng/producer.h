@@ -9,7 +9,10 @@
  * of (topic, key, value) travel in the record headers jiceng.key-id and jiceng.sig, and the
  * aggregator counts no record without them. The partitioner is
  * murmur2_random, the Java client's default, so a county always lands in the same partition
- * whichever client wrote it. Sending is asynchronous: the result of each event arrives later
+ * whichever client wrote it. A correction is the whole event again with the same event_id
+ * and county and ev->revision one more than the version it replaces; a withdrawal is the same
+ * with ev->withdrawn true (both 0/false for an original, as jc_event_init leaves them; see
+ * docs/architecture.md, "Event contract: revisions"). Sending is asynchronous: the result of each event arrives later
  * through the delivery callback, called from jc_producer_poll or jc_producer_flush on the
  * caller's thread, exactly once per event that jc_producer_send accepted, and only with what
  * the broker (or librdkafka) actually reported.

@@ -5,7 +5,8 @@
  * lines are skipped. CSV (RFC 4180 quoting, through libcsv): one event type per file, given by
  * the caller; the first row is a header naming the columns by the contract's field names
  * (jiceng/fields.h). Every field must have a column except the nullable ones and those with a
- * schema default (as NDJSON lets them be omitted); an unknown or repeated column is an error.
+ * schema default (as NDJSON lets them be omitted: hours_on_site, revision, withdrawn); an
+ * unknown or repeated column is an error.
  * Cells are read by jc_field_from_text, by field kind. An empty cell of a nullable field is
  * null, of a field with a default the default. A quoted cell may span lines; but a row that
  * runs over a line break inside quotes and then cannot be read (a syntax error, the end of the

@@ -7,7 +7,8 @@
  * mapped to its current one, following chains; a prefecture code or anything else is
  * rejected), occurred_at (and a petition's received_at) not before JC_EARLIEST_EVENT_MS and
  * not later than now plus a small skew, and petition steps consistent within themselves
- * (stage-specific fields present, received_at <= occurred_at).
+ * (stage-specific fields present, received_at <= occurred_at). revision is a count (>= 0); a
+ * withdrawal (withdrawn true) is held to every rule, as it is the full event re-sent.
  */
 #ifndef JICENG_VALIDATE_H
 #define JICENG_VALIDATE_H

@@ -1,11 +1,12 @@
 /*
  * produce_one: how a county system sends one event with libjiceng (jiceng/producer.h).
  *
- * It fills a jc_event_t with a cadre's field visit, sends it (validation, Avro encoding,
- * signing, key and topic are the library's business) and waits for the delivery report, which
- * says where the broker stored it. The county system connects with its TLS certificate and
- * signs with its signing key, the files jiceng-access wrote to its directory DIR (ca.crt,
- * tls.crt, tls.key, signing.key). Build against an installed libjiceng with
+ * It fills a jc_event_t with a cadre's field visit, sends it and then a correction of it
+ * (validation, Avro encoding, signing, key and topic are the library's business) and waits for
+ * the delivery reports, which say where the broker stored them. The county system connects
+ * with its TLS certificate and signs with its signing key, the files jiceng-access wrote to
+ * its directory DIR (ca.crt, tls.crt, tls.key, signing.key). Build against an installed
+ * libjiceng with
  *     cc produce_one.c $(pkg-config --cflags --libs jiceng)
  * and run `produce_one kafka1:9093 DIR`. (Built with the project, not run by the tests.)
  */
@@ -72,6 +73,14 @@ int main(int argc, char **argv)
     jc_event_t ev;
     make_visit(&ev);
     jc_status_t st = jc_producer_send(p, &ev, "visit C-001", &err);
+    /* The county finds the cadre met 3 people, not 30. A correction is the whole event again,
+     * same event_id and county, the next revision; it replaces the version in force (a
+     * withdrawal is the same with ev.withdrawn = true). Same key, same partition, after it. */
+    if (st == JC_OK) {
+        ev.revision = 1;
+        ev.u.visit.people_met = 3;
+        st = jc_producer_send(p, &ev, "visit C-001 revision 1", &err);
+    }
     if (st != JC_OK)
         fprintf(stderr, "produce_one: rejected: %s (%s)\n", err.message, jc_status_name(st));
     else if (jc_producer_flush(p, 30000, &err) != JC_OK)

@@ -35,6 +35,9 @@ jc_status_t gen_config_defaults(gen_config_t *cfg, int64_t now_ms, jc_error_t *e
     cfg->dup_rate = GEN_DEFAULT_DUP_RATE;
     cfg->late_rate = GEN_DEFAULT_LATE_RATE;
     cfg->malformed_rate = GEN_DEFAULT_MALFORMED_RATE;
+    cfg->correction_rate = GEN_DEFAULT_CORRECTION_RATE;
+    cfg->withdrawal_rate = GEN_DEFAULT_WITHDRAWAL_RATE;
+    cfg->county_move_rate = GEN_DEFAULT_COUNTY_MOVE_RATE;
     int32_t this_month;
     jc_status_t st = month_start(jc_local_day(now_ms), &this_month, err);
     if (st != JC_OK)
@@ -105,8 +108,16 @@ jc_status_t gen_config_check(const gen_config_t *cfg, int64_t now_ms, jc_error_t
     if (cfg->seed > (uint64_t)GEN_MAX_SEED)
         return jc_error_set(err, JC_ERR_INVALID_ARG, "seed must be 0..%lld",
                             (long long)GEN_MAX_SEED);
-    if (!rate_ok(cfg->dup_rate) || !rate_ok(cfg->late_rate) || !rate_ok(cfg->malformed_rate))
+    if (!rate_ok(cfg->dup_rate) || !rate_ok(cfg->late_rate) || !rate_ok(cfg->malformed_rate) ||
+        !rate_ok(cfg->correction_rate) || !rate_ok(cfg->withdrawal_rate) ||
+        !rate_ok(cfg->county_move_rate))
         return jc_error_set(err, JC_ERR_INVALID_ARG, "rates must be between 0 and %g",
                             GEN_MAX_RATE);
+    double share = cfg->dup_rate + cfg->malformed_rate + cfg->correction_rate +
+                   cfg->withdrawal_rate + cfg->county_move_rate;
+    if (share > GEN_MAX_LINE_SHARE)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "re-sends, malformed records, corrections, "
+                            "withdrawals and county moves add up to %g of the lines, more than %g",
+                            share, GEN_MAX_LINE_SHARE);
     return check_period(cfg, now_ms, err);
 }

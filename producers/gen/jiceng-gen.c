@@ -36,12 +36,20 @@ static const jc_option_t options[] = {
      "share of events from 20-90 days before the period"},
     {"gen.malformed.rate", "malformed-rate", NULL, STR(GEN_DEFAULT_MALFORMED_RATE), "R",
      "share of malformed records"},
+    {"gen.correction.rate", "correction-rate", NULL, STR(GEN_DEFAULT_CORRECTION_RATE), "R",
+     "share of corrections (next revision of an earlier event)"},
+    {"gen.withdrawal.rate", "withdrawal-rate", NULL, STR(GEN_DEFAULT_WITHDRAWAL_RATE), "R",
+     "share of withdrawals of earlier events"},
+    {"gen.county.move.rate", "county-move-rate", NULL, STR(GEN_DEFAULT_COUNTY_MOVE_RATE), "R",
+     "share of corrections to another county (county_changed rejects)"},
 };
 
 static const jc_program_t program = {
     .name = "jiceng-gen",
     .synopsis = "--out DIR [--seed S] [--from YYYY-MM-DD --to YYYY-MM-DD | --month YYYY-MM]\n"
-                "                  [--events N] [--dup-rate R] [--late-rate R] [--malformed-rate R]",
+                "                  [--events N] [--dup-rate R] [--late-rate R]\n"
+                "                  [--malformed-rate R] [--correction-rate R]\n"
+                "                  [--withdrawal-rate R] [--county-move-rate R]",
     .about = "Writes a synthetic workload of grassroots-work events for Guizhou's 88 counties:\n"
              "DIR/events.ndjson (one record a line), DIR/expected/*.csv (the ground truth) and\n"
              "DIR/manifest.json. The same arguments always give byte-identical files.\n"
@@ -89,6 +97,14 @@ static jc_status_t read_options(const jc_config_t *cfg, gen_config_t *c, jc_erro
     if (st == JC_OK)
         st = jc_config_get_double(cfg, "gen.malformed.rate", 0, GEN_MAX_RATE,
                                   &c->malformed_rate, err);
+    const struct {
+        const char *key;
+        double *rate;
+    } revisions[] = {{"gen.correction.rate", &c->correction_rate},
+                     {"gen.withdrawal.rate", &c->withdrawal_rate},
+                     {"gen.county.move.rate", &c->county_move_rate}};
+    for (size_t i = 0; st == JC_OK && i < sizeof revisions / sizeof revisions[0]; i++)
+        st = jc_config_get_double(cfg, revisions[i].key, 0, GEN_MAX_RATE, revisions[i].rate, err);
     if (st == JC_OK)
         st = read_period(cfg, c, err);
     c->seed = (uint64_t)seed;

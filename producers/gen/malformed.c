@@ -174,6 +174,9 @@ jc_status_t gen_bad_line(const gen_world_t *w, const gen_event_t *e, gen_bad_kin
 {
     gen_event_t fresh = *e;
     fresh.id_bits = gen_rng_next(rng);
+    fresh.id_ms = fresh.at;
+    fresh.revision = 0; /* a fresh event, even when its template is a correction */
+    fresh.withdrawn = 0;
     jc_event_t ev;
     gen_render(w, &fresh, &ev);
     break_event(w, &ev, kind, rng);

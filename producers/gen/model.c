@@ -51,9 +51,9 @@ static gen_event_t *new_event(batch_t *b, jc_event_type_t type, int64_t at, size
 {
     gen_event_t *e = &b->ev[b->n];
     memset(e, 0, sizeof *e);
-    e->seq = (uint32_t)b->n++;
+    e->seq = e->origin = (uint32_t)b->n++;
     e->type = (uint8_t)type;
-    e->at = e->arrival = at;
+    e->at = e->arrival = e->id_ms = at;
     e->county = (uint32_t)county;
     e->written_code = written_code;
     e->id_bits = gen_rng_next(rng);

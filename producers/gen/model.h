@@ -89,13 +89,26 @@ typedef struct gen_training {
     int32_t hours;
 } gen_training_t;
 
+/* What a version of an event is (revise.c). */
+typedef enum gen_version {
+    GEN_ORIGINAL = 0,         /* revision 0 */
+    GEN_CORRECTION,           /* the next revision, other values, same county */
+    GEN_WITHDRAWAL,           /* the next revision, the previous values, withdrawn */
+    GEN_COUNTY_MOVE,          /* the next revision in another county: rejected county_changed */
+} gen_version_t;
+
 typedef struct gen_event {
     int64_t at;               /* occurred_at, epoch ms */
     int64_t arrival;          /* when it reaches the file: orders events.ndjson */
+    int64_t id_ms;            /* the event_id's timestamp: the original's occurred_at */
     uint64_t id_bits;         /* the event_id's random bits */
     uint32_t seq;             /* creation order: unique, breaks ties */
+    uint32_t origin;          /* seq of the event's original (its own seq for an original) */
     uint32_t county;          /* index of the (current) county it happened in */
     int32_t written_code;     /* the code the record carries: current or an older one */
+    uint16_t revision;        /* 0 for the original */
+    uint8_t version;          /* gen_version_t */
+    uint8_t withdrawn;
     uint8_t type;             /* jc_event_type_t */
     uint8_t late;
     union {
@@ -111,6 +124,8 @@ typedef struct gen_counts {
     uint64_t lines, originals, duplicates, malformed, late, old_codes;
     uint64_t by_type[JC_EVENT_TYPE_COUNT];
     uint64_t petitions;
+    uint64_t corrections, withdrawals, county_moves; /* lines of each kind (revise.c) */
+    uint64_t moved_day, moved_category, corrected_twice, withdrawn_corrected;
 } gen_counts_t;
 
 /* ---- world.c ---- */
@@ -152,7 +167,26 @@ int gen_trainee_poor(const gen_county_t *c, uint32_t no);
 /* The code an event in county c carries: now and then one of c's older codes. */
 int32_t gen_written_code(const gen_county_t *c, gen_rng_t *rng);
 
+/* The county's partition class: Kafka's murmur2 of its code's decimal text (the record key),
+ * positive, modulo GEN_PARTITION_CLASSES. Two counties of one class share a partition in any
+ * topic whose partition count divides GEN_PARTITION_CLASSES. */
+#define GEN_PARTITION_CLASSES 24 /* 1, 2, 3, 4, 6, 8, 12 and 24 partitions */
+uint32_t gen_partition_class(int32_t code);
+
+/* Kafka's murmur2 (the Java client's Utils.murmur2) of len bytes. */
+uint32_t gen_murmur2(const void *data, size_t len);
+
 /* ---- model.c ---- */
+
+/* ---- revise.c ---- */
+
+/* Append to the n originals *ev (malloc'd; reallocated) counts->corrections corrections,
+ * counts->withdrawals withdrawals and counts->county_moves county-moving corrections, each a
+ * new version of an earlier version of one event (revision + 1, arriving after it), drawn
+ * from the seed's revisions stream; *n grows by how many were made (fewer if no event is left
+ * to revise: the counts are set to what was made). */
+jc_status_t gen_revise_events(const gen_world_t *w, const gen_config_t *cfg, gen_event_t **ev,
+                              size_t *n, gen_counts_t *counts, jc_error_t *err);
 
 /* Draw the run's valid events (no duplicates or malformed records): *out gets a malloc'd
  * array of *n events, in no particular order; counts->by_type, late, petitions, old_codes

@@ -25,6 +25,7 @@ enum {
     GEN_STREAM_TRAININGS,
     GEN_STREAM_ORDER,
     GEN_STREAM_MALFORMED,
+    GEN_STREAM_REVISIONS,
 };
 
 /* Seed rng for stream of seed. */

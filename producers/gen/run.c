@@ -12,6 +12,11 @@
  * every line's number, and the lines are then rendered in that order: a re-send is rendered
  * from the same compact event as its original, so its bytes are the same.
  *
+ * Corrections, withdrawals and county moves (revise.c) are valid events like the originals, each
+ * arriving after the version it replaces; a re-send of a version is placed before the next
+ * version of its event (so it is a duplicate, never a stale revision), and a county move, which
+ * the aggregator rejects, is never re-sent.
+ *
  * Re-sends, rejects and the ground truth are written to expected/; the manifest (jansson)
  * records the configuration and the counts, nothing that depends on the clock, so the same
  * configuration gives the same bytes.
@@ -56,6 +61,7 @@ typedef struct run {
     size_t nplan;
     gen_counts_t counts;
     uint64_t bad_counts[GEN_BAD_KIND_COUNT];
+    uint32_t *line_of; /* per event (arrival order): its line in events.ndjson */
     char expected[PATH_BYTES];
 } run_t;
 
@@ -134,22 +140,62 @@ static void plan_line(run_t *r, uint64_t key, size_t ref, line_kind_t kind, int 
     p->bad = (uint8_t)bad;
 }
 
+/* Per event (arrival order), the rank of the next version of the same event, or the last
+ * rank + 1: a re-send must come before it. */
+static uint64_t *next_version_ranks(const run_t *r)
+{
+    size_t n = r->nev;
+    uint64_t *next = malloc((n ? n : 1) * sizeof *next);
+    size_t *last = malloc((n ? n : 1) * sizeof *last); /* by origin (< n): latest index + 1 */
+    if (next == NULL || last == NULL) {
+        free(next);
+        free(last);
+        return NULL;
+    }
+    memset(last, 0, n * sizeof *last);
+    for (size_t i = 0; i < n; i++) {
+        next[i] = n + 1;
+        size_t *l = &last[r->ev[i].origin];
+        if (*l > 0)
+            next[*l - 1] = i + 1; /* ranks are 1-based */
+        *l = i + 1;
+    }
+    free(last);
+    return next;
+}
+
+/* A re-send's event: any valid event but a county move (which the aggregator rejects each
+ * time, so a copy is no duplicate). There is always an original. */
+static size_t resent_event(const run_t *r, gen_rng_t *rng)
+{
+    for (;;) {
+        size_t of = (size_t)gen_rng_below(rng, r->nev);
+        if (r->ev[of].version != GEN_COUNTY_MOVE)
+            return of;
+    }
+}
+
 static jc_status_t plan_lines(run_t *r, jc_error_t *err)
 {
     size_t n = r->nev, total = n + r->counts.duplicates + r->counts.malformed;
     r->plan = malloc(total * sizeof *r->plan);
-    if (r->plan == NULL)
+    uint64_t *next = next_version_ranks(r);
+    if (r->plan == NULL || next == NULL) {
+        free(next);
         return jc_error_set(err, JC_ERR_NOMEM, "out of memory planning lines");
+    }
     gen_rng_t rng;
     gen_rng_seed(&rng, r->cfg->seed, GEN_STREAM_ORDER);
     for (size_t i = 0; i < n; i++)
         plan_line(r, (uint64_t)(i + 1) << SUB_BITS, i, LINE_ORIGINAL, 0);
     for (uint64_t k = 0; k < r->counts.duplicates; k++) {
-        size_t of = (size_t)gen_rng_below(&rng, n);
+        size_t of = resent_event(r, &rng);
         uint64_t rank = of + 1 + gen_rng_below(&rng, DUP_WINDOW); /* original's: of + 1 */
         rank = rank > n ? n : rank;
+        rank = rank >= next[of] ? next[of] - 1 : rank; /* before the next version's line */
         plan_line(r, rank << SUB_BITS | sub_position(&rng), of, LINE_DUPLICATE, 0);
     }
+    free(next);
     int first_kind = (int)gen_rng_below(&rng, GEN_BAD_KIND_COUNT);
     for (uint64_t k = 0; k < r->counts.malformed; k++) {
         uint64_t rank = gen_rng_below(&rng, n + 1);
@@ -181,10 +227,12 @@ static jc_status_t render_line(run_t *r, writers_t *wr, const line_plan_t *p, jc
     return jc_ndjson_format(&wr->ev, &wr->line, err);
 }
 
-static void note_line(const writers_t *wr, const line_plan_t *p, size_t lineno)
+static void note_line(run_t *r, const writers_t *wr, const line_plan_t *p, size_t lineno)
 {
-    if (p->kind == LINE_DUPLICATE)
-        fprintf(wr->dups, "%zu,%s\n", lineno, wr->ev.event_id);
+    if (p->kind == LINE_ORIGINAL)
+        r->line_of[p->ref] = (uint32_t)lineno;
+    else if (p->kind == LINE_DUPLICATE)
+        fprintf(wr->dups, "%zu,%s,%d\n", lineno, wr->ev.event_id, (int)wr->ev.revision);
     else if (p->kind == LINE_MALFORMED)
         fprintf(wr->rejects, "%zu,%s\n", lineno,
                 jc_status_name(gen_bad_status((gen_bad_kind_t)p->bad)));
@@ -199,7 +247,7 @@ static void show_progress(const run_t *r, size_t done)
 
 static jc_status_t write_lines(run_t *r, writers_t *wr, jc_error_t *err)
 {
-    fputs("line,event_id\n", wr->dups);
+    fputs("line,event_id,revision\n", wr->dups);
     fputs("line,reason\n", wr->rejects);
     for (size_t i = 0; i < r->nplan; i++) {
         jc_status_t st = render_line(r, wr, &r->plan[i], err);
@@ -208,7 +256,7 @@ static jc_status_t write_lines(run_t *r, writers_t *wr, jc_error_t *err)
         if (fwrite(wr->line.data, 1, wr->line.len, wr->events) != wr->line.len)
             return jc_error_set(err, JC_ERR_IO, "write events.ndjson: %s",
                                 strerror(errno));
-        note_line(wr, &r->plan[i], i + 1);
+        note_line(r, wr, &r->plan[i], i + 1);
         show_progress(r, i + 1);
     }
     return JC_OK;
@@ -268,24 +316,41 @@ static void describe(const run_t *r, const char *from, const char *to, char *buf
              "Synthetic grassroots-work events for Guizhou's 88 counties, %s to %s "
              "(Asia/Shanghai days), seed %llu. events.ndjson has %llu lines: %llu valid events "
              "(of which %llu late: they happened 20-90 days before the period but arrive in "
-             "it), %llu exact re-sends of earlier lines and %llu malformed records. "
-             "expected/ holds the ground truth of the valid events, re-sends and malformed "
-             "records excluded, computed from the model rather than from the lines. See "
-             "docs/generator.md.",
+             "it), %llu corrections, %llu withdrawals and %llu corrections into another "
+             "county (to be rejected), %llu exact re-sends of earlier lines and %llu malformed "
+             "records. expected/ holds the ground truth: the version in force of each event, "
+             "re-sends and malformed records excluded, computed from the model rather than "
+             "from the lines. See docs/generator.md.",
              from, to, (unsigned long long)r->cfg->seed, (unsigned long long)r->counts.lines,
              (unsigned long long)r->counts.originals, (unsigned long long)r->counts.late,
-             (unsigned long long)r->counts.duplicates, (unsigned long long)r->counts.malformed);
+             (unsigned long long)r->counts.corrections, (unsigned long long)r->counts.withdrawals,
+             (unsigned long long)r->counts.county_moves, (unsigned long long)r->counts.duplicates,
+             (unsigned long long)r->counts.malformed);
+}
+
+static json_t *revision_counts(const run_t *r)
+{
+    const gen_counts_t *c = &r->counts;
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+                     "corrections", (json_int_t)c->corrections,
+                     "withdrawals", (json_int_t)c->withdrawals,
+                     "county_moves", (json_int_t)c->county_moves,
+                     "moved_day", (json_int_t)c->moved_day,
+                     "moved_category", (json_int_t)c->moved_category,
+                     "corrected_twice", (json_int_t)c->corrected_twice,
+                     "withdrawn_after_correction", (json_int_t)c->withdrawn_corrected,
+                     "partition_classes", GEN_PARTITION_CLASSES);
 }
 
 static json_t *manifest(const run_t *r)
 {
-    char from[16], to[16], text[1024];
+    char from[16], to[16], text[1536];
     gen_day_text(r->cfg->from_day, from, sizeof from);
     gen_day_text(r->cfg->to_day, to, sizeof to);
     describe(r, from, to, text, sizeof text);
     return json_pack(
         "{s:s, s:s, s:s, s:I, s:{s:s, s:s, s:i, s:s}, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:o,"
-        " s:I, s:I, s:{s:f, s:f, s:f}}",
+        " s:I, s:I, s:o, s:{s:f, s:f, s:f, s:f, s:f, s:f}}",
         "generator", "jiceng-gen", "library_version", jc_version(), "description", text,
         "seed", (json_int_t)r->cfg->seed,
         "period", "from", from, "to", to, "days", (int)(r->cfg->to_day - r->cfg->from_day + 1),
@@ -295,9 +360,10 @@ static json_t *manifest(const run_t *r)
         "late", (json_int_t)r->counts.late, "malformed", (json_int_t)r->counts.malformed,
         "old_county_codes", (json_int_t)r->counts.old_codes, "malformed_by_kind", bad_counts(r),
         "petitions", (json_int_t)r->counts.petitions,
-        "disaster_incidents", (json_int_t)r->world.nincidents,
+        "disaster_incidents", (json_int_t)r->world.nincidents, "revisions", revision_counts(r),
         "rates", "duplicate", r->cfg->dup_rate, "late", r->cfg->late_rate, "malformed",
-        r->cfg->malformed_rate);
+        r->cfg->malformed_rate, "correction", r->cfg->correction_rate, "withdrawal",
+        r->cfg->withdrawal_rate, "county_move", r->cfg->county_move_rate);
 }
 
 static jc_status_t write_manifest(const run_t *r, jc_error_t *err)
@@ -319,18 +385,30 @@ static jc_status_t write_manifest(const run_t *r, jc_error_t *err)
 
 /* ---- the run ---- */
 
-/* How many lines of each kind: re-sends and malformed records by their rates, at least one
- * valid event. */
+static uint64_t share_of(const gen_config_t *cfg, double rate)
+{
+    return (uint64_t)llround((double)cfg->events * rate);
+}
+
+/* How many lines of each kind: re-sends, malformed records, corrections, withdrawals and
+ * county moves by their rates, at least one original (revisions go first, then re-sends). */
 static void count_lines(const gen_config_t *cfg, gen_counts_t *c)
 {
     c->lines = cfg->events;
-    c->duplicates = (uint64_t)llround((double)cfg->events * cfg->dup_rate);
-    c->malformed = (uint64_t)llround((double)cfg->events * cfg->malformed_rate);
+    c->duplicates = share_of(cfg, cfg->dup_rate);
+    c->malformed = share_of(cfg, cfg->malformed_rate);
+    c->corrections = share_of(cfg, cfg->correction_rate);
+    c->withdrawals = share_of(cfg, cfg->withdrawal_rate);
+    c->county_moves = share_of(cfg, cfg->county_move_rate);
+    if (c->duplicates + c->malformed + c->corrections + c->withdrawals + c->county_moves >=
+        c->lines)
+        c->corrections = c->withdrawals = c->county_moves = 0;
     if (c->duplicates + c->malformed >= c->lines) {
         c->duplicates = 0;
         c->malformed = c->malformed < c->lines ? c->malformed : c->lines - 1;
     }
-    c->originals = c->lines - c->duplicates - c->malformed;
+    c->originals = c->lines - c->duplicates - c->malformed - c->corrections - c->withdrawals -
+                   c->county_moves;
 }
 
 static jc_status_t prepare(run_t *r, jc_error_t *err)
@@ -342,9 +420,16 @@ static jc_status_t prepare(run_t *r, jc_error_t *err)
     uint64_t late = (uint64_t)llround((double)r->cfg->events * r->cfg->late_rate);
     st = gen_model_events(&r->world, r->cfg, r->counts.originals, late, &r->ev, &r->nev,
                           &r->counts, err);
+    if (st == JC_OK)
+        st = gen_revise_events(&r->world, r->cfg, &r->ev, &r->nev, &r->counts, err);
     if (st != JC_OK)
         return st;
+    r->counts.lines = r->counts.originals + r->counts.corrections + r->counts.withdrawals +
+                      r->counts.county_moves + r->counts.duplicates + r->counts.malformed;
     qsort(r->ev, r->nev, sizeof *r->ev, compare_arrival);
+    r->line_of = calloc(r->nev ? r->nev : 1, sizeof *r->line_of);
+    if (r->line_of == NULL)
+        return jc_error_set(err, JC_ERR_NOMEM, "out of memory");
     return plan_lines(r, err);
 }
 
@@ -359,6 +444,8 @@ static jc_status_t write_all(run_t *r, jc_error_t *err)
         st = write_events(r, err);
     if (st == JC_OK)
         st = gen_truth_write(&r->world, r->ev, r->nev, r->expected, err);
+    if (st == JC_OK)
+        st = gen_truth_write_revisions(&r->world, r->ev, r->nev, r->line_of, r->expected, err);
     if (st == JC_OK)
         st = write_manifest(r, err);
     return st;
@@ -377,6 +464,7 @@ jc_status_t gen_run(const gen_config_t *cfg, int64_t now_ms, jc_error_t *err)
     if (st == JC_OK)
         st = write_all(r, err);
     free(r->plan);
+    free(r->line_of);
     free(r->ev);
     gen_world_free(&r->world);
     free(r);

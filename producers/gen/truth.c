@@ -5,14 +5,28 @@
  * and the library's validation. It reads the model's numbers directly (the current county an
  * event happened in, whatever code its record carries; the petition's received_at; the
  * incident's hazard), takes local days from world.c's own UTC+8 arithmetic, and names enum
- * values from its own symbol tables. Only valid originals are passed in, so re-sends and
+ * values from its own symbol tables. Only valid events are passed in, so re-sends and
  * malformed records never reach a sum.
  *
- * Every file is made the same way: one row per event of the file's type holding the key
+ * Every version of every event is passed in (revise.c). Per event, the version in force is
+ * the one with the highest revision among those a consumer applies (all but county moves,
+ * which it rejects). Each version then has a role:
+ *   in force     counts as an original did, and in the sum files' `corrected` column when its
+ *                revision is above 0;
+ *   withdrawn    (the version in force is a withdrawal) counts only in the `withdrawn` column,
+ *                on its own day and categories;
+ *   replaced     counts nothing, but its row exists (all zero but for what other events put
+ *                there): the consumer added it once and later subtracted it, and a sum row
+ *                stays when it reaches zero;
+ *   rejected     a county move: nowhere.
+ * A distinct-entity row (county, day, [category,] id) has `events`, the number of events in
+ * force there; a row with none is not kept (the consumer deletes it).
+ *
+ * Every file is made the same way: one row per version of the file's type holding the key
  * (county, day, up to two enum values, an entity id) and the metrics, sorted by key, equal
- * keys merged by adding the metrics (or, for the distinct-entity files, by keeping one). The
- * sort is by the key columns as written: county codes and days are fixed-width, ids are
- * zero-padded, so numeric order is byte order; enum values sort by their symbols' bytes.
+ * keys merged by adding the metrics. The sort is by the key columns as written: county codes
+ * and days are fixed-width, ids are zero-padded, so numeric order is byte order; enum values
+ * sort by their symbols' bytes.
  */
 #include "truth.h"
 
@@ -22,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_METRICS 10
+#define MAX_METRICS 12 /* petitions: 10, corrected, withdrawn */
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const level_names[] = {"PROVINCIAL", "PREFECTURE", "COUNTY", "TOWNSHIP",
@@ -50,13 +64,25 @@ typedef struct row {
 
 typedef struct table {
     const char *file;
-    const char *header;
+    const char *header;      /* the key columns, the fill's metrics, the extra columns */
     jc_event_type_t type;
     const char *const *names1, *const *names2; /* symbols of e1 and e2, or NULL */
     id_kind_t id;
-    int nmetrics;            /* 0: a distinct-entity file */
+    int nmetrics;            /* what fill sets; 0: a distinct-entity file */
     void (*fill)(const gen_world_t *w, const gen_event_t *e, row_t *r);
 } table_t;
+
+/* The columns after the fill's: a sum file's corrected and withdrawn, a distinct file's
+ * events. */
+#define SUM_EXTRA ",corrected,withdrawn"
+#define DISTINCT_EXTRA ",events"
+
+static int ncolumns(const table_t *t)
+{
+    return t->nmetrics + (t->id == ID_NONE ? 2 : 1);
+}
+
+typedef enum role { ROLE_IN_FORCE, ROLE_WITHDRAWN, ROLE_REPLACED, ROLE_REJECTED } role_t;
 
 /* The rank of names[i] among names[0..n) in byte order. */
 static uint8_t symbol_rank(const char *const *names, size_t n, size_t i)
@@ -171,26 +197,26 @@ static void fill_trainee(const gen_world_t *w, const gen_event_t *e, row_t *r)
 static const table_t tables[] = {
     {"visits_daily.csv",
      "county_code,day,cadre_level,visits,households_visited,people_met,deeds_done,"
-     "problems_solved,overnight_stays,hours_on_site",
+     "problems_solved,overnight_stays,hours_on_site" SUM_EXTRA,
      JC_VISIT, level_names, NULL, ID_NONE, 7, fill_visit},
-    {"visit_cadres.csv", "county_code,day,cadre_id", JC_VISIT, NULL, NULL, ID_CADRE, 0,
-     fill_visit_cadre},
+    {"visit_cadres.csv", "county_code,day,cadre_id" DISTINCT_EXTRA, JC_VISIT, NULL, NULL,
+     ID_CADRE, 0, fill_visit_cadre},
     {"petitions_daily.csv",
      "county_code,day,channel,received,people_received,resolved,resolution_seconds,"
      "resolved_within_1d,resolved_within_7d,resolved_within_30d,followed_up,"
-     "followups_answered,satisfied",
+     "followups_answered,satisfied" SUM_EXTRA,
      JC_PETITION, channel_names, NULL, ID_NONE, 10, fill_petition},
     {"disaster_responses_daily.csv",
      "county_code,day,hazard,responses,responders,party_member_responders,people_evacuated,"
-     "people_rescued,deaths,injured,households_assisted",
+     "people_rescued,deaths,injured,households_assisted" SUM_EXTRA,
      JC_DISASTER_RESPONSE, hazard_names, NULL, ID_NONE, 8, fill_disaster},
-    {"disaster_incidents.csv", "county_code,day,hazard,incident_id", JC_DISASTER_RESPONSE,
-     hazard_names, NULL, ID_INCIDENT, 0, fill_incident},
+    {"disaster_incidents.csv", "county_code,day,hazard,incident_id" DISTINCT_EXTRA,
+     JC_DISASTER_RESPONSE, hazard_names, NULL, ID_INCIDENT, 0, fill_incident},
     {"trainings_daily.csv",
-     "county_code,day,trainee_role,training_base,completions,hours,passed,from_poor_village",
-     JC_TRAINING_COMPLETION, role_names, base_names, ID_NONE, 4, fill_training},
-    {"training_trainees.csv", "county_code,day,trainee_id", JC_TRAINING_COMPLETION, NULL, NULL,
-     ID_TRAINEE, 0, fill_trainee},
+     "county_code,day,trainee_role,training_base,completions,hours,passed,from_poor_village"
+     SUM_EXTRA, JC_TRAINING_COMPLETION, role_names, base_names, ID_NONE, 4, fill_training},
+    {"training_trainees.csv", "county_code,day,trainee_id" DISTINCT_EXTRA,
+     JC_TRAINING_COMPLETION, NULL, NULL, ID_TRAINEE, 0, fill_trainee},
 };
 
 /* ---- sorting and merging ---- */
@@ -232,9 +258,56 @@ static size_t merge_rows(row_t *rows, size_t n, int nmetrics)
     return out;
 }
 
-/* The table's rows: one per event of its type, sorted and merged. */
+/* ---- versions ---- */
+
+/* Each version's role (see the top): malloc'd, n entries; NULL if out of memory. */
+static uint8_t *version_roles(const gen_event_t *ev, size_t n)
+{
+    size_t *force = calloc(n ? n : 1, sizeof *force); /* per origin: index + 1 in force */
+    uint8_t *role = malloc(n ? n : 1);
+    if (force == NULL || role == NULL) {
+        free(force);
+        free(role);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t *f = &force[ev[i].origin];
+        if (ev[i].version != GEN_COUNTY_MOVE && (*f == 0 || ev[i].revision > ev[*f - 1].revision))
+            *f = i + 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].version == GEN_COUNTY_MOVE)
+            role[i] = ROLE_REJECTED;
+        else if (force[ev[i].origin] != i + 1)
+            role[i] = ROLE_REPLACED;
+        else
+            role[i] = ev[i].withdrawn ? ROLE_WITHDRAWN : ROLE_IN_FORCE;
+    }
+    free(force);
+    return role;
+}
+
+/* The row of version e in its role; 0 if it has none in this table. */
+static int version_row(const table_t *t, const gen_world_t *w, const gen_event_t *e,
+                       role_t role, row_t *r)
+{
+    if (role == ROLE_REJECTED || (t->id != ID_NONE && role != ROLE_IN_FORCE))
+        return 0;
+    t->fill(w, e, r);
+    if (role != ROLE_IN_FORCE)
+        memset(r->m, 0, sizeof r->m);
+    if (t->id != ID_NONE)
+        r->m[t->nmetrics] = 1;                          /* events */
+    else if (role == ROLE_IN_FORCE)
+        r->m[t->nmetrics] = e->revision > 0;            /* corrected */
+    else
+        r->m[t->nmetrics + 1] = role == ROLE_WITHDRAWN; /* withdrawn */
+    return 1;
+}
+
+/* The table's rows: one per version of its type that has one, sorted and merged. */
 static row_t *collect_rows(const table_t *t, const gen_world_t *w, const gen_event_t *ev,
-                           size_t n, size_t *count)
+                           const uint8_t *role, size_t n, size_t *count)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
@@ -245,11 +318,12 @@ static row_t *collect_rows(const table_t *t, const gen_world_t *w, const gen_eve
     k = 0;
     for (size_t i = 0; i < n; i++)
         if (ev[i].type == t->type)
-            t->fill(w, &ev[i], &rows[k++]);
+            k += (size_t)version_row(t, w, &ev[i], (role_t)role[i], &rows[k]);
     qsort(rows, k, sizeof *rows, compare_rows);
-    *count = merge_rows(rows, k, t->nmetrics);
+    *count = merge_rows(rows, k, ncolumns(t));
     return rows;
 }
+
 
 /* ---- writing ---- */
 
@@ -276,7 +350,7 @@ static void write_row(FILE *f, const table_t *t, const gen_world_t *w, const row
         fprintf(f, ",%s", t->names2[r->e2]);
     if (t->id != ID_NONE)
         write_id(f, t, w, r);
-    for (int k = 0; k < t->nmetrics; k++)
+    for (int k = 0; k < ncolumns(t); k++)
         fprintf(f, ",%" PRId64, r->m[k]);
     fputc('\n', f);
 }
@@ -302,16 +376,108 @@ static jc_status_t write_rows(const table_t *t, const gen_world_t *w, const row_
 jc_status_t gen_truth_write(const gen_world_t *w, const gen_event_t *ev, size_t n,
                             const char *dir, jc_error_t *err)
 {
-    for (size_t i = 0; i < ARRAY_LEN(tables); i++) {
+    uint8_t *role = version_roles(ev, n);
+    if (role == NULL)
+        return jc_error_set(err, JC_ERR_NOMEM, "out of memory for the ground truth");
+    jc_status_t st = JC_OK;
+    for (size_t i = 0; i < ARRAY_LEN(tables) && st == JC_OK; i++) {
         size_t count = 0;
-        row_t *rows = collect_rows(&tables[i], w, ev, n, &count);
+        row_t *rows = collect_rows(&tables[i], w, ev, role, n, &count);
         if (rows == NULL)
-            return jc_error_set(err, JC_ERR_NOMEM, "out of memory for %s",
-                                tables[i].file);
-        jc_status_t st = write_rows(&tables[i], w, rows, count, dir, err);
+            st = jc_error_set(err, JC_ERR_NOMEM, "out of memory for %s", tables[i].file);
+        else
+            st = write_rows(&tables[i], w, rows, count, dir, err);
         free(rows);
-        if (st != JC_OK)
-            return st;
     }
+    free(role);
+    return st;
+}
+
+/* ---- revisions.csv and consumer_rejects.csv ---- */
+
+/* What a consumer makes of a version, and of a re-send of it after the whole workload: in
+ * force (a duplicate), replaced (stale), rejected (rejected again). */
+static const char *const outcome_names[] = {
+    [ROLE_IN_FORCE] = "in_force", [ROLE_WITHDRAWN] = "in_force",
+    [ROLE_REPLACED] = "replaced", [ROLE_REJECTED] = "county_changed",
+};
+
+/* Per version, whether its event has more than one version; NULL if out of memory. */
+static uint8_t *revised_events(const gen_event_t *ev, size_t n)
+{
+    uint32_t *versions = calloc(n ? n : 1, sizeof *versions); /* per origin */
+    uint8_t *revised = malloc(n ? n : 1);
+    if (versions == NULL || revised == NULL) {
+        free(versions);
+        free(revised);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        versions[ev[i].origin]++;
+    for (size_t i = 0; i < n; i++)
+        revised[i] = versions[ev[i].origin] > 1;
+    free(versions);
+    return revised;
+}
+
+static void write_revision_lines(FILE *rev, FILE *rej, const gen_event_t *ev, size_t n,
+                                 const uint8_t *role, const uint8_t *revised,
+                                 const uint32_t *line_of)
+{
+    fputs("line,event_id,revision,withdrawn,outcome\n", rev);
+    fputs("line,event_id,revision,status\n", rej);
+    char id[JC_UUID_LEN + 1];
+    for (size_t i = 0; i < n; i++) { /* arrival order, which is line order */
+        if (!revised[i])
+            continue;
+        gen_event_id(&ev[i], id, sizeof id);
+        fprintf(rev, "%" PRIu32 ",%s,%u,%s,%s\n", line_of[i], id, (unsigned)ev[i].revision,
+                ev[i].withdrawn ? "true" : "false", outcome_names[role[i]]);
+        if (role[i] == ROLE_REJECTED)
+            fprintf(rej, "%" PRIu32 ",%s,%u,%s\n", line_of[i], id, (unsigned)ev[i].revision,
+                    jc_status_name(JC_ERR_COUNTY_CHANGED));
+    }
+}
+
+static jc_status_t open_in(const char *dir, const char *name, FILE **f, jc_error_t *err)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "path too long: %s", dir);
+    if ((*f = fopen(path, "w")) == NULL)
+        return jc_error_set(err, JC_ERR_IO, "create %s: %s", path, strerror(errno));
     return JC_OK;
 }
+
+static jc_status_t close_in(FILE *f, const char *name, jc_status_t st, jc_error_t *err)
+{
+    if (f == NULL)
+        return st;
+    int failed = ferror(f);
+    if ((fclose(f) != 0 || failed) && st == JC_OK)
+        st = jc_error_set(err, JC_ERR_IO, "write %s: %s", name, strerror(errno));
+    return st;
+}
+
+jc_status_t gen_truth_write_revisions(const gen_world_t *w, const gen_event_t *ev, size_t n,
+                                      const uint32_t *line_of, const char *dir,
+                                      jc_error_t *err)
+{
+    (void)w;
+    uint8_t *role = version_roles(ev, n), *revised = revised_events(ev, n);
+    FILE *rev = NULL, *rej = NULL;
+    jc_status_t st = role && revised ? JC_OK
+                     : jc_error_set(err, JC_ERR_NOMEM, "out of memory for revisions.csv");
+    if (st == JC_OK)
+        st = open_in(dir, "revisions.csv", &rev, err);
+    if (st == JC_OK)
+        st = open_in(dir, "consumer_rejects.csv", &rej, err);
+    if (st == JC_OK)
+        write_revision_lines(rev, rej, ev, n, role, revised, line_of);
+    st = close_in(rev, "revisions.csv", st, err);
+    st = close_in(rej, "consumer_rejects.csv", st, err);
+    free(role);
+    free(revised);
+    return st;
+}
+

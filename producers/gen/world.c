@@ -158,6 +158,39 @@ int32_t gen_written_code(const gen_county_t *c, gen_rng_t *rng)
     return c->old_codes[gen_rng_below(rng, c->nold)];
 }
 
+/* ---- partitions ---- */
+
+uint32_t gen_murmur2(const void *data, size_t len)
+{
+    const uint32_t m = 0x5bd1e995;
+    const unsigned char *p = data;
+    uint32_t h = 0x9747b28cu ^ (uint32_t)len;
+    size_t whole = len - len % 4;
+    for (size_t i = 0; i < whole; i += 4) {
+        uint32_t k = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 |
+                     (uint32_t)p[i + 3] << 24;
+        k *= m;
+        k ^= k >> 24;
+        k *= m;
+        h = h * m ^ k;
+    }
+    if (len % 4 != 0) { /* the last 1-3 bytes */
+        for (size_t i = 0; i < len % 4; i++)
+            h ^= (uint32_t)p[whole + i] << (8 * i);
+        h *= m;
+    }
+    h ^= h >> 13;
+    h *= m;
+    return h ^ h >> 15;
+}
+
+uint32_t gen_partition_class(int32_t code)
+{
+    char key[16];
+    int len = snprintf(key, sizeof key, "%" PRId32, code);
+    return (gen_murmur2(key, (size_t)len) & 0x7fffffffu) % GEN_PARTITION_CLASSES;
+}
+
 /* ---- days ---- */
 
 int32_t gen_day_of(int64_t ms)
@@ -299,7 +332,7 @@ void gen_trainee_id(const gen_world_t *w, uint32_t county, uint32_t no, char *bu
 
 void gen_event_id(const gen_event_t *e, char *buf, size_t len)
 {
-    uint64_t ts = (uint64_t)e->at & UINT64_C(0xffffffffffff);
+    uint64_t ts = (uint64_t)e->id_ms & UINT64_C(0xffffffffffff);
     unsigned rand_a = (unsigned)(e->id_bits >> 52);                      /* 12 bits */
     unsigned variant = 0x8000u | (unsigned)((e->id_bits >> 38) & 0x3fff); /* 10 + 14 bits */
     uint64_t node = gen_hash(e->id_bits, 10) & UINT64_C(0xffffffffffff);  /* 48 more */
@@ -373,6 +406,8 @@ void gen_render(const gen_world_t *w, const gen_event_t *e, jc_event_t *ev)
     gen_event_id(e, ev->event_id, sizeof ev->event_id);
     ev->occurred_at = e->at;
     ev->county_code = e->written_code;
+    ev->revision = e->revision;
+    ev->withdrawn = e->withdrawn != 0;
     snprintf(ev->source, sizeof ev->source, "%s基层工作平台",
              w->counties[e->county].ref->name_zh);
     switch ((jc_event_type_t)e->type) {

@@ -4,6 +4,12 @@
    schemas/avro/*.avsc, and give the values our codec reports.
 2. Messages fastavro encodes, Confluent-framed, decode with our codec to the same values.
 3. Our catalog's fingerprints equal fastavro's CRC-64-AVRO of each schema's canonical form.
+4. Schema evolution by Avro's own resolution rules: every message of an older schema, read by
+   fastavro with the newest schema of its type as the reader's, gives the values our codec
+   decodes it to (the newest schema's defaults for what the writer lacks: hours_on_site 0,
+   revision 0, withdrawn false).
+5. The corrections contract is in the newest schema of every type: revision (int, default 0)
+   and withdrawn (boolean, default false), right after source.
 
 usage: avro_interop.py INTEROP_CODEC JICENG_CATALOG SCHEMA_DIR
 """
@@ -90,6 +96,8 @@ for line in out.splitlines():
     for f in raw["fields"]:
         if f["type"] == "int" and f["name"] != "county_code":
             rec[f["name"]] = rng.randint(0, 100000)
+        elif f["type"] == "boolean":
+            rec[f["name"]] = rng.random() < 0.5
     buf = io.BytesIO()
     buf.write(struct.pack(">bI", 0, int(sid)))
     schemaless_writer(buf, parsed, rec)
@@ -117,8 +125,44 @@ for row in csv.DictReader(io.StringIO(table)):
     if theirs != ours:
         failures.append(f"fingerprint of schema {row['id']}: ours {ours} fastavro {theirs}")
 
+# 4. older schemas read with the newest one, by fastavro's schema resolution
+latest = {}
+with open(os.path.join(schema_dir, "catalog.csv")) as f:
+    for row in csv.DictReader(f):
+        if row["type"] not in latest or int(row["version"]) > latest[row["type"]][0]:
+            latest[row["type"]] = (int(row["version"]), int(row["id"]))
+type_of = {}
+with open(os.path.join(schema_dir, "catalog.csv")) as f:
+    for row in csv.DictReader(f):
+        type_of[int(row["id"])] = row["type"]
+n4 = 0
+for line in out.splitlines():
+    sid, hexmsg, event = line.split(" ", 2)
+    newest = latest[type_of[int(sid)]][1]
+    if int(sid) == newest:
+        continue
+    raw_new, parsed_new = catalog[newest]
+    data = bytes.fromhex(hexmsg)
+    got = plain(schemaless_reader(io.BytesIO(data[5:]), catalog[int(sid)][1], parsed_new))
+    want = from_ndjson(json.loads(event), raw_new)
+    if got != want or got.get("revision") != 0 or got.get("withdrawn") is not False:
+        failures.append(f"schema {sid} read as {newest}: got {got} want {want}")
+    n4 += 1
+
+# 5. revision and withdrawn in every newest schema
+for t, (_, newest) in latest.items():
+    fields = catalog[newest][0]["fields"]
+    names = [f["name"] for f in fields]
+    if "source" not in names or names[names.index("source") + 1:names.index("source") + 3] != ["revision", "withdrawn"]:
+        failures.append(f"schema {newest} ({t}): revision and withdrawn do not follow source")
+        continue
+    rev, wd = fields[names.index("revision")], fields[names.index("withdrawn")]
+    if (rev["type"], rev.get("default")) != ("int", 0) or (wd["type"], wd.get("default")) != ("boolean", False):
+        failures.append(f"schema {newest} ({t}): revision {rev} withdrawn {wd}")
+
 for f in failures[:20]:
     print("FAIL", f)
 print(f"avro interop: {n1} messages ours->fastavro, {len(inputs)} fastavro->ours, "
-      f"{len(catalog)} fingerprints; {len(failures)} failures")
+      f"{len(catalog)} fingerprints, {n4} older messages read with the newest schema; "
+      f"{len(failures)} failures")
 sys.exit(1 if failures else 0)

@@ -1,8 +1,11 @@
 /*
  * test_codec.c: the schema catalog and the codec.
  *
- * Round trips of every type; schema evolution (a v1 visit decodes with v2's default); and every
- * defect of untrusted bytes by its status code. Malformed messages are built with a small Avro
+ * Round trips of every type; schema evolution (a v1 visit decodes with v2's default, any
+ * older message with revision 0 and withdrawn false; the newest schemas carry both right after
+ * source); the content hash of an original unchanged by the revision fields (golden values
+ * computed by the code before they existed); and every defect of untrusted bytes by its status
+ * code. Malformed messages are built with a small Avro
  * writer of the test's own (varints, strings) for visit v1, so the expected wire layout is
  * stated here independently of the codec under test.
  */
@@ -135,7 +138,14 @@ static void catalog_lists_every_type_with_fixed_ids(void **state)
     assert_int_equal(jc_catalog_by_id(3)->type, JC_DISASTER_RESPONSE);
     assert_int_equal(jc_catalog_by_id(4)->type, JC_TRAINING_COMPLETION);
     assert_int_equal(jc_catalog_by_id(5)->version, 2);
-    assert_int_equal(jc_catalog_latest(JC_VISIT)->id, 5);
+    /* the corrections contract: visit v3, the others' v2 */
+    assert_int_equal(jc_catalog_latest(JC_VISIT)->id, 6);
+    assert_int_equal(jc_catalog_by_id(6)->version, 3);
+    for (int t = JC_PETITION; t < JC_EVENT_TYPE_COUNT; t++) {
+        assert_int_equal(jc_catalog_latest((jc_event_type_t)t)->id, 6 + t);
+        assert_int_equal(jc_catalog_by_id(6 + t)->version, 2);
+        assert_int_equal(jc_catalog_by_id(6 + t)->type, t);
+    }
     assert_false(jc_catalog_by_id(1)->latest);
     assert_null(jc_catalog_by_id(0));
     assert_null(jc_catalog_by_id(999));
@@ -197,6 +207,8 @@ static void independent_v1_bytes_decode(void **state)
     assert_int_equal(ev.u.visit.problems_solved, 4);
     assert_true(ev.u.visit.stayed_overnight);
     assert_int_equal(ev.u.visit.hours_on_site, 0); /* v2's default */
+    assert_int_equal(ev.revision, 0);              /* v3's defaults */
+    assert_false(ev.withdrawn);
 }
 
 static void v1_and_v2_decode_into_one_struct(void **state)
@@ -213,12 +225,75 @@ static void v1_and_v2_decode_into_one_struct(void **state)
     out.u.visit.hours_on_site = 6;
     assert_true(jc_event_equal(&in, &out));
     size_t v1_len = buf.len;
-    assert_int_equal(jc_codec_encode(codec, &in, &buf, &err), JC_OK);
+    assert_int_equal(jc_codec_encode_as(codec, 5, &in, &buf, &err), JC_OK);
     assert_int_equal(buf.len, v1_len + 1); /* v2 adds one int */
     assert_int_equal(jc_codec_decode(codec, buf.data, buf.len, &out, NULL, &err), JC_OK);
     assert_int_equal(out.u.visit.hours_on_site, 6);
     assert_int_equal(jc_codec_encode_as(codec, 2, &in, &buf, &err), JC_ERR_INVALID_ARG);
     jc_buf_free(&buf);
+}
+
+/* The first place needle occurs in the n bytes at hay, or NULL. */
+static const uint8_t *find_bytes(const uint8_t *hay, size_t n, const char *needle, size_t len)
+{
+    for (size_t i = 0; i + len <= n; i++)
+        if (memcmp(hay + i, needle, len) == 0)
+            return hay + i;
+    return NULL;
+}
+
+/* The newest schemas carry revision and withdrawn right after source; every older schema
+ * leaves them out, and its messages decode with revision 0 and withdrawn false. */
+static void revision_and_withdrawn_on_the_wire(void **state)
+{
+    (void)state;
+    jc_buf_t buf = {0};
+    jc_event_t in, out;
+    jc_error_t err;
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++) {
+        jc_test_sample(&in, (jc_event_type_t)t, 11, BASE_MS);
+        in.revision = 300; /* zigzag varint 600: d8 04 */
+        in.withdrawn = true;
+        assert_int_equal(jc_codec_encode(codec, &in, &buf, &err), JC_OK);
+        const uint8_t *src = find_bytes(buf.data, buf.len, in.source, strlen(in.source));
+        assert_non_null(src);
+        assert_memory_equal(src + strlen(in.source), "\xd8\x04\x01", 3);
+        assert_int_equal(jc_codec_decode(codec, buf.data, buf.len, &out, NULL, &err), JC_OK);
+        assert_true(jc_event_equal(&in, &out));
+        for (size_t i = 0; i < jc_catalog_count(); i++) {
+            const jc_schema_info_t *s = jc_catalog_at(i);
+            if (s->type != (jc_event_type_t)t || s->latest)
+                continue;
+            assert_int_equal(jc_codec_encode_as(codec, s->id, &in, &buf, &err), JC_OK);
+            assert_int_equal(jc_codec_decode(codec, buf.data, buf.len, &out, NULL, &err), JC_OK);
+            assert_int_equal(out.revision, 0);
+            assert_false(out.withdrawn);
+        }
+    }
+    jc_buf_free(&buf);
+}
+
+/* The content hash of an original (revision 0, not withdrawn) is what it was before revision
+ * and withdrawn existed, so hashes stored in ledgers stay valid (values computed with the
+ * library at the commit before them); a correction or a withdrawal hashes differently. */
+static void content_hash_of_an_original_is_unchanged(void **state)
+{
+    (void)state;
+    static const uint64_t golden[JC_EVENT_TYPE_COUNT] = {
+        0x59acda40af222f8fULL, 0x8b4a3e3e56fa8e73ULL, 0x9acba410833bce7aULL, 0x987c003ad54b0c0dULL};
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++) {
+        jc_event_t ev, other;
+        jc_test_sample(&ev, (jc_event_type_t)t, 7, BASE_MS);
+        assert_true(jc_event_hash(&ev) == golden[t]);
+        other = ev;
+        other.revision = 1;
+        assert_true(jc_event_hash(&other) != golden[t]);
+        assert_false(jc_event_equal(&ev, &other));
+        other.withdrawn = true;
+        uint64_t both = jc_event_hash(&other);
+        other.revision = 0;
+        assert_true(jc_event_hash(&other) != golden[t] && jc_event_hash(&other) != both);
+    }
 }
 
 /* ---- defects ---- */
@@ -364,6 +439,8 @@ int main(void)
         cmocka_unit_test(every_type_round_trips),
         cmocka_unit_test(independent_v1_bytes_decode),
         cmocka_unit_test(v1_and_v2_decode_into_one_struct),
+        cmocka_unit_test(revision_and_withdrawn_on_the_wire),
+        cmocka_unit_test(content_hash_of_an_original_is_unchanged),
         cmocka_unit_test(every_truncation_is_truncated),
         cmocka_unit_test(oversized_bad_magic_unknown_schema_trailing),
         cmocka_unit_test(invalid_utf8_and_nul_rejected),

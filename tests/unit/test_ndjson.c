@@ -1,7 +1,8 @@
 /*
  * test_ndjson.c: the NDJSON mapping: format->parse round trips of all four event types
  * (Chinese text kept readable), the exact line layout, timestamps as ISO text or epoch ms,
- * optional fields (petition's nullables, visit's v2 hours_on_site), and every parse and
+ * optional fields (petition's nullables, visit's v2 hours_on_site, the envelope's revision and
+ * withdrawn: present, absent meaning 0/false, or of the wrong type), and every parse and
  * format error by its status code. Variants of a valid line are made with jansson: take the
  * valid object, drop or replace one member, dump it, parse it.
  */
@@ -168,13 +169,15 @@ static void format_layout_is_exact(void **state)
     jc_buf_t buf = {0};
     sample_petition(&ev);
     ev.u.petition.satisfied = JC_NULL;
+    ev.revision = 2;
+    ev.withdrawn = true;
     assert_int_equal(jc_buf_append_str(&buf, "prev\n"), JC_OK); /* format appends */
     assert_int_equal(jc_ndjson_format(&ev, &buf, NULL), JC_OK);
     assert_string_equal((char *)buf.data,
                         "prev\n{\"type\":\"petition\",\"event_id\":\"" UUID "\","
                         "\"occurred_at\":\"" T_ISO "\",\"county_code\":520111,"
-                        "\"source\":\"花溪区网格系统\",\"petition_id\":\"XF-2026-0042\","
-                        "\"stage\":\"FOLLOWED_UP\",\"channel\":\"HOTLINE\",\"people\":3,"
+                        "\"source\":\"花溪区网格系统\",\"revision\":2,\"withdrawn\":true,"
+                        "\"petition_id\":\"XF-2026-0042\",\"stage\":\"FOLLOWED_UP\",\"channel\":\"HOTLINE\",\"people\":3,"
                         "\"received_at\":\"2026-10-27T09:15:00.250+08:00\",\"satisfied\":null}\n");
     jc_buf_free(&buf);
 }
@@ -215,6 +218,35 @@ static void visit_without_hours_on_site_gets_default(void **state)
     assert_int_equal(ev.u.visit.hours_on_site, 0);
     assert_int_equal(parse_visit_with("hours_on_site", json_integer(6), &ev, NULL), JC_OK);
     assert_int_equal(ev.u.visit.hours_on_site, 6);
+}
+
+/* revision and withdrawn: absent means 0 and false (every older line stays valid), present
+ * they are read; of the wrong JSON type or out of range they are errors naming the field. A
+ * negative revision parses, and validation rejects it (test_validate.c). */
+static void revision_and_withdrawn(void **state)
+{
+    (void)state;
+    jc_event_t ev;
+    memset(&ev, 0x5a, sizeof ev);
+    assert_int_equal(parse_str(VISIT_LINE, &ev, NULL), JC_OK);
+    assert_int_equal(ev.revision, 0);
+    assert_false(ev.withdrawn);
+    assert_int_equal(parse_visit_with("revision", json_integer(3), &ev, NULL), JC_OK);
+    assert_int_equal(ev.revision, 3);
+    assert_false(ev.withdrawn);
+    assert_int_equal(parse_visit_with("withdrawn", json_true(), &ev, NULL), JC_OK);
+    assert_int_equal(ev.revision, 0);
+    assert_true(ev.withdrawn);
+    assert_int_equal(parse_visit_with("revision", json_integer(-1), &ev, NULL), JC_OK);
+    assert_int_equal(ev.revision, -1);
+    visit_fails("revision", json_string("1"), JC_ERR_BAD_FIELD, "'revision' must be an integer");
+    visit_fails("revision", json_real(1.5), JC_ERR_BAD_FIELD, "revision");
+    visit_fails("revision", json_null(), JC_ERR_BAD_FIELD, "revision");
+    visit_fails("revision", json_integer(INT64_C(1) << 31), JC_ERR_BAD_FIELD, "revision");
+    visit_fails("withdrawn", json_integer(1), JC_ERR_BAD_FIELD,
+                "'withdrawn' must be true or false");
+    visit_fails("withdrawn", json_string("true"), JC_ERR_BAD_FIELD, "withdrawn");
+    visit_fails("withdrawn", json_null(), JC_ERR_BAD_FIELD, "withdrawn");
 }
 
 static void petition_nullables_may_be_null_or_absent(void **state)
@@ -495,6 +527,7 @@ int main(void)
         cmocka_unit_test(epoch_ms_and_iso_are_equal),
         cmocka_unit_test(parses_line_fields),
         cmocka_unit_test(visit_without_hours_on_site_gets_default),
+        cmocka_unit_test(revision_and_withdrawn),
         cmocka_unit_test(petition_nullables_may_be_null_or_absent),
         cmocka_unit_test(negative_counts_are_left_to_validation),
         cmocka_unit_test(missing_required_field),

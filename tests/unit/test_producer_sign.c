@@ -6,7 +6,10 @@
  * 520102 and 520581), events of 520102 and of 522423 (an old code of 520581) are sent and come
  * back from the mock broker with the headers jiceng.key-id and jiceng.sig, which jc_sign_verify
  * accepts under a keyring of the same keys, the key's county being the event's; an event of
- * 520103, which has no key, is refused with JC_ERR_UNAUTHORIZED and never sent.
+ * 520103, which has no key, is refused with JC_ERR_UNAUTHORIZED and never sent. The C API
+ * carries the corrections contract: a correction sent with revision 2 and withdrawn true comes
+ * back with both (the newest schema), and a negative revision is refused
+ * (JC_ERR_NEGATIVE_COUNT) and never sent.
  */
 #include "testenv.h"
 
@@ -17,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jiceng/catalog.h"
+#include "jiceng/codec.h"
 #include "jiceng/event.h"
 #include "jiceng/jtime.h"
 #include "jiceng/producer.h"
@@ -74,6 +79,23 @@ static void no_keys_no_producer(void **state)
 }
 
 static int delivered, failed;
+
+/* What verify_topic decoded: the sum of the revisions and the number withdrawn. */
+static int seen_revisions, seen_withdrawn;
+
+static void note_event(const rd_kafka_message_t *m)
+{
+    jc_error_t err;
+    jc_codec_t *codec = jc_codec_new(&err);
+    assert_non_null(codec);
+    jc_event_t ev;
+    int32_t id;
+    assert_int_equal(jc_codec_decode(codec, m->payload, m->len, &ev, &id, &err), JC_OK);
+    assert_int_equal(id, jc_catalog_latest(ev.type)->id);
+    seen_revisions += ev.revision;
+    seen_withdrawn += ev.withdrawn;
+    jc_codec_free(codec);
+}
 
 static void on_delivery(void *opaque, jc_status_t st, int32_t partition, int64_t offset,
                         const char *errstr, void *ud)
@@ -133,6 +155,7 @@ static int verify_topic(const char *bootstraps, const char *topic, jc_keyring_t 
             snprintf(county, sizeof county, "%d", (int)key->county_code);
             assert_int_equal(m->key_len, strlen(county));
             assert_memory_equal(m->key, county, m->key_len);
+            note_event(m);
             verified++;
         }
         rd_kafka_message_destroy(m);
@@ -169,16 +192,21 @@ static void every_record_is_signed_with_its_countys_key(void **state)
         {JC_PETITION, 520102, JC_OK},
         {JC_VISIT, 522423, JC_OK},  /* old code of 520581: signed with 520581's key */
         {JC_VISIT, 520103, JC_ERR_UNAUTHORIZED},
+        {JC_VISIT, 520102, JC_ERR_NEGATIVE_COUNT}, /* revision -1 */
     };
     delivered = failed = 0;
     for (size_t i = 0; i < sizeof sends / sizeof sends[0]; i++) {
         jc_event_t ev;
         jc_test_sample(&ev, sends[i].type, (uint32_t)i + 1, jc_now_ms());
         ev.county_code = sends[i].county;
+        ev.revision = i == 0 ? 2 : i == 4 ? -1 : 0; /* a correction that withdraws; a bad one */
+        ev.withdrawn = i == 0;
         jc_status_t st = jc_producer_send(p, &ev, NULL, &err);
         assert_int_equal(st, sends[i].want);
         if (st == JC_ERR_UNAUTHORIZED)
             assert_non_null(strstr(err.message, "no signing key for county 520103"));
+        if (st == JC_ERR_NEGATIVE_COUNT)
+            assert_non_null(strstr(err.message, "revision"));
     }
     assert_int_equal(jc_producer_flush(p, 10000, &err), JC_OK);
     assert_int_equal(delivered, 3);
@@ -194,8 +222,11 @@ static void every_record_is_signed_with_its_countys_key(void **state)
         memset(k.secret, KEYS[i].fill, sizeof k.secret);
         assert_int_equal(jc_keyring_put(ring, &k, NULL), JC_OK);
     }
+    seen_revisions = seen_withdrawn = 0;
     assert_int_equal(verify_topic(boot, jc_event_topic(JC_VISIT), ring, 2), 2);
     assert_int_equal(verify_topic(boot, jc_event_topic(JC_PETITION), ring, 1), 1);
+    assert_int_equal(seen_revisions, 2);
+    assert_int_equal(seen_withdrawn, 1);
     jc_keyring_free(ring);
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(host);

@@ -4,7 +4,8 @@
  * each written as an NDJSON line and as a CSV row, must parse to equal events); CSV quoting,
  * CRLF, multi-line cells, optional columns, header errors, syntax errors and short rows, each
  * returned as a record with its line and text and followed by the next good row; NDJSON line
- * numbers across blank lines.
+ * numbers across blank lines; the envelope's revision and withdrawn in both formats: present,
+ * absent or empty (0 and false), or bad (an error naming the field, on its line).
  */
 #include "testenv.h"
 
@@ -63,6 +64,12 @@ static void text_of_every_kind(void **state)
     set_text(&ev, "stayed_overnight", "false", JC_OK);
     assert_false(ev.u.visit.stayed_overnight);
     set_text(&ev, "stayed_overnight", "yes", JC_ERR_BAD_FIELD);
+    set_text(&ev, "revision", "3", JC_OK);
+    assert_int_equal(ev.revision, 3);
+    set_text(&ev, "revision", "three", JC_ERR_BAD_FIELD);
+    set_text(&ev, "withdrawn", "true", JC_OK);
+    assert_true(ev.withdrawn);
+    set_text(&ev, "withdrawn", "1", JC_ERR_BAD_FIELD);
     set_text(&ev, "cadre_level", "TOWNSHIP", JC_OK);
     assert_int_equal(ev.u.visit.cadre_level, JC_CADRE_TOWNSHIP);
     set_text(&ev, "cadre_level", "township", JC_ERR_ENUM_RANGE);
@@ -265,6 +272,50 @@ static void csv_quoting_crlf_multiline_and_defaults(void **state)
     assert_int_equal(last.u.visit.hours_on_site, 0); /* empty cell: the default */
 }
 
+/* revision and withdrawn: optional columns and members; an empty cell is the default; a bad
+ * value is a failed record on its own line whose reason names the field. */
+static void revision_and_withdrawn_in_csv_and_ndjson(void **state)
+{
+    (void)state;
+#define REVISION_ROWS VISIT_HEADER ",revision,withdrawn\n" VISIT_ROW("C-1", "v") ",2,true\n"
+    const char *csv = REVISION_ROWS VISIT_ROW("C-2", "v") ",,\n"
+                      VISIT_ROW("C-3", "v") ",x,false\n"
+                      VISIT_ROW("C-4", "v") ",1,yes\n"
+                      VISIT_ROW("C-5", "v") ",-1,false\n";
+    struct expect want[] = {
+        {2, JC_OK, NULL, NULL},
+        {3, JC_OK, NULL, NULL},
+        {4, JC_ERR_BAD_FIELD, VISIT_ROW("C-3", "v") ",x,false", "field 'revision' must be"},
+        {5, JC_ERR_BAD_FIELD, NULL, "field 'withdrawn' must be true or false, not 'yes'"},
+        {6, JC_OK, NULL, NULL}, /* parses; validation rejects a negative revision */
+    };
+    jc_event_t ev;
+    read_all(REVISION_ROWS, JC_FORMAT_CSV, JC_VISIT, want, 1, &ev);
+    assert_int_equal(ev.revision, 2);
+    assert_true(ev.withdrawn);
+    read_all(REVISION_ROWS VISIT_ROW("C-2", "v") ",,\n", JC_FORMAT_CSV, JC_VISIT, want, 2, &ev);
+    assert_int_equal(ev.revision, 0); /* empty cells: the defaults */
+    assert_false(ev.withdrawn);
+    read_all(csv, JC_FORMAT_CSV, JC_VISIT, want, 5, &ev);
+    assert_int_equal(ev.revision, -1);
+#define REVISED_VISIT(revision)                                                               \
+    "{\"type\":\"visit\",\"event_id\":\"" UUID "\",\"occurred_at\":1793668500250,"               \
+    "\"county_code\":520111,\"source\":\"s\",\"revision\":" revision ",\"withdrawn\":true,"     \
+    "\"cadre_id\":\"C\",\"cadre_level\":\"COUNTY\",\"township\":\"t\",\"village\":\"v\","         \
+    "\"households_visited\":1,\"people_met\":2,\"deeds_done\":0,\"problems_solved\":0,"        \
+    "\"stayed_overnight\":false}\n"
+    const char *ndjson = REVISED_VISIT("1") "\n" REVISED_VISIT("\"2\"");
+#undef REVISED_VISIT
+    struct expect want_nd[] = {
+        {1, JC_OK, NULL, NULL},
+        {3, JC_ERR_BAD_FIELD, NULL, "field 'revision' must be an integer"},
+    };
+    read_all(ndjson, JC_FORMAT_NDJSON, JC_VISIT, want_nd, 2, &ev);
+    assert_int_equal(ev.revision, 1);
+    assert_true(ev.withdrawn);
+#undef REVISION_ROWS
+}
+
 static void csv_petition_nullable_columns_may_be_absent_or_empty(void **state)
 {
     (void)state;
@@ -413,6 +464,7 @@ int main(void)
         cmocka_unit_test(text_of_every_kind),
         cmocka_unit_test(csv_and_ndjson_give_equal_events),
         cmocka_unit_test(csv_quoting_crlf_multiline_and_defaults),
+        cmocka_unit_test(revision_and_withdrawn_in_csv_and_ndjson),
         cmocka_unit_test(csv_petition_nullable_columns_may_be_absent_or_empty),
         cmocka_unit_test(csv_bad_rows_are_records_and_reading_goes_on),
         cmocka_unit_test(csv_unclosed_quote_is_its_line_and_reading_resynchronises),

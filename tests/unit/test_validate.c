@@ -2,7 +2,8 @@
  * test_validate.c: the contract's value rules: a valid event of each type passes, and every
  * rule's failure is reported by its own status code with the field named; old county codes
  * are rewritten and ids lower-cased (only on success); UTF-8 and UUID edge cases; the
- * contract's earliest time and the future-time skew boundary.
+ * contract's earliest time and the future-time skew boundary; revisions (>= 0) and
+ * withdrawals (the whole event, still held to every rule).
  */
 #include "testenv.h"
 
@@ -228,6 +229,29 @@ static void negative_counts_are_rejected(void **state)
     ev = training();
     ev.u.training_completion.hours = -40;
     expect(ev, JC_ERR_NEGATIVE_COUNT, "hours: negative count -40");
+}
+
+/* A correction's revision is 0 or more; a withdrawal is the full event re-sent with withdrawn
+ * true and must itself be valid (docs/architecture.md, "Event contract: revisions"). */
+static void revisions_and_withdrawals(void **state)
+{
+    (void)state;
+    jc_event_t ev = visit();
+    ev.revision = INT32_MAX;
+    ev.withdrawn = true;
+    expect(ev, JC_OK, NULL);
+    ev.revision = -1;
+    expect(ev, JC_ERR_NEGATIVE_COUNT, "revision: negative count -1");
+    ev = petition(JC_STAGE_RESOLVED);
+    ev.revision = 2;
+    ev.withdrawn = true;
+    expect(ev, JC_OK, NULL);
+    ev.u.petition.received_at.present = false; /* withdrawn, yet still a RESOLVED step */
+    expect(ev, JC_ERR_MISSING_FIELD, "received_at");
+    ev = training();
+    ev.withdrawn = true;
+    ev.u.training_completion.programme[0] = '\0';
+    expect(ev, JC_ERR_EMPTY_FIELD, "programme");
 }
 
 static void enums_must_be_in_range(void **state)
@@ -480,6 +504,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_event_of_each_type_passes),
+        cmocka_unit_test(revisions_and_withdrawals),
         cmocka_unit_test(zero_counts_and_uppercase_uuid_pass),
         cmocka_unit_test(uuids_leave_validation_in_lower_case),
         cmocka_unit_test(bad_uuids_are_rejected),
