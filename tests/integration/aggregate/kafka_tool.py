@@ -21,7 +21,7 @@ county principal, which may only write the event topics) for publishing.
       must reject, and prints "expected duplicates: N" for the copies it must count as
       re-sends. The expected status follows the order of checks (docs/signing.md): a line
       whose county code is no county's fails the county check of the signature before
-      validation, so it is JC_ERR_UNAUTHORIZED whatever key signs it.
+      validation, as JC_ERR_UNKNOWN_COUNTY whatever key signs it.
   kafka_tool.py dead-letters PREFIX
       print every dead-letter message as topic,partition,offset,status from its headers
 
@@ -251,8 +251,9 @@ def poison(prefix, schema_dir, events, rejects, keyring, out):
                 topic = prefix + TOPIC[obj["type"]]
                 value = avro_message(obj, schemas)
                 county = counties.resolve(obj.get("county_code"))
-                # no key can sign for a code that maps to no county: the county check refuses it
-                status = reason if county is not None else UNAUTHORIZED
+                # a code that maps to no county: the county check (after the signature's)
+                # refuses it as unknown, re-drivable once the reference data knows it
+                status = reason if county is not None else "JC_ERR_UNKNOWN_COUNTY"
                 county = county or 520102
         except Exception:
             value = None
