@@ -3,15 +3,17 @@
  *
  * Run by bench/ledger-load.sh, which makes a scratch database, migrates it and passes its
  * conninfo. This program writes a synthetic ledger of IDS ids for one partition (rows of 100,000
- * entries of 20 bytes, as the aggregator writes them: random-looking ids from sha256, made by
- * PostgreSQL), then times, ROUNDS times each:
+ * entries, random-looking ids from sha256, made by PostgreSQL), in FORMAT 2 (default: as the
+ * aggregator writes them since migration 010, each id with the record of a typical visit, built
+ * here by the library's own encoder, lib/aggregate/ledger.h) or FORMAT 1 (20-byte entries, id
+ * and content hash, as before), then times, ROUNDS times each:
  *   - jc_sink_load_ledger into an empty set: the query plus building the set, as the loader
  *     thread does it (and as drop_batch's reload does it on the aggregator's thread);
  *   - the loader's round trip: jc_loader_request to the set handed back by jc_loader_take (its
  *     own connection, made once before the first round is timed);
  * and prints each round, the median, the set's size and its bytes per id.
  *
- * usage: bench-ledger-load CONNINFO [IDS [ROUNDS]]   (defaults 1000000, 5)
+ * usage: bench-ledger-load CONNINFO [IDS [ROUNDS [FORMAT]]]   (defaults 1000000, 5, 2)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,9 @@
 #include <libpq-fe.h>
 
 #include "dedup.h"
+#include "jiceng/aggregates.h"
 #include "jiceng/jtime.h"
+#include "ledger.h"
 #include "loader.h"
 #include "pgsink.h"
 
@@ -47,17 +51,51 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static int write_ledger(PGconn *c, long ids)
+/* A typical visit's ledger record, preceded by its length (what follows each id in a format 2
+ * entry), as hex; an empty string if it cannot be built. */
+static void visit_record_hex(char *hex, size_t size)
 {
-    char sql[1024];
+    jc_event_t ev;
+    jc_event_init(&ev, JC_VISIT);
+    ev.occurred_at = 1791941400000LL; /* 2026-10-14T09:30:00+08:00 */
+    ev.county_code = 520102;
+    snprintf(ev.u.visit.cadre_id, sizeof ev.u.visit.cadre_id, "GY-0142");
+    ev.u.visit.cadre_level = 2;
+    ev.u.visit.households_visited = 6;
+    ev.u.visit.people_met = 14;
+    ev.u.visit.deeds_done = 1;
+    ev.u.visit.problems_solved = 2;
+    ev.u.visit.hours_on_site = 3;
+    jc_buf_t rec = {0};
+    size_t n;
+    const jc_aggregate_t *all = jc_aggregates(&n);
+    jc_agg_row_t row;
+    hex[0] = '\0';
+    jc_status_t st = jc_record_begin(&rec, 0x9e3779b9u, 0, false, ev.county_code, jc_local_day(ev.occurred_at));
+    for (size_t t = 0; t < n && st == JC_OK; t++)
+        if (all[t].type == JC_VISIT && (st = jc_agg_event_row(&all[t], &ev, &row)) == JC_OK)
+            st = jc_record_put_row(&rec, &all[t], &row);
+    uint8_t len[JC_VARINT_MAX];
+    size_t nlen = jc_varint_put(len, rec.len), w = 0;
+    for (size_t i = 0; st == JC_OK && i < nlen + rec.len && w + 3 < size; i++)
+        w += (size_t)snprintf(hex + w, size - w, "%02x", i < nlen ? len[i] : rec.data[i - nlen]);
+    jc_buf_free(&rec);
+}
+
+static int write_ledger(PGconn *c, long ids, int format)
+{
+    char sql[2048], record[512] = "";
+    if (format == 2)
+        visit_record_hex(record, sizeof record);
     snprintf(sql, sizeof sql,
              "delete from jiceng.dedup_ledger where topic = '" TOPIC "';"
-             "insert into jiceng.dedup_ledger (topic, partition, first_offset, entries) "
+             "insert into jiceng.dedup_ledger (topic, partition, first_offset, entries, format) "
              "select '" TOPIC "', 0, g * %ld, string_agg(substring(sha256(int8send(g * %ld + i)) "
-             "from 1 for 20), ''::bytea order by i) "
+             "from 1 for %d) || decode('%s', 'hex'), ''::bytea order by i), %d "
              "from generate_series(0, %ld) g, generate_series(0, %ld - 1) i "
              "where g * %ld + i < %ld group by g",
-             PER_ROW, PER_ROW, (ids - 1) / PER_ROW, PER_ROW, PER_ROW, ids);
+             PER_ROW, PER_ROW, format == 2 ? 16 : 20, record, format, (ids - 1) / PER_ROW, PER_ROW,
+             PER_ROW, ids);
     PGresult *r = PQexec(c, sql);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
@@ -93,13 +131,14 @@ static double via_loader(jc_loader_t *l, uint64_t ticket, size_t *count)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench-ledger-load CONNINFO [IDS [ROUNDS]]\n");
+        fprintf(stderr, "usage: bench-ledger-load CONNINFO [IDS [ROUNDS [FORMAT]]]\n");
         return 2;
     }
     long ids = argc > 2 ? atol(argv[2]) : 1000000L;
     int rounds = argc > 3 ? atoi(argv[3]) : 5;
-    if (ids < 1 || rounds < 1 || rounds > 100) {
-        fprintf(stderr, "bench-ledger-load: IDS >= 1, 1 <= ROUNDS <= 100\n");
+    int format = argc > 4 ? atoi(argv[4]) : 2;
+    if (ids < 1 || rounds < 1 || rounds > 100 || (format != 1 && format != 2)) {
+        fprintf(stderr, "bench-ledger-load: IDS >= 1, 1 <= ROUNDS <= 100, FORMAT 1 or 2\n");
         return 2;
     }
     PGconn *c = PQconnectdb(argv[1]);
@@ -108,9 +147,9 @@ int main(int argc, char **argv)
         return 1;
     }
     double t0 = seconds();
-    if (!write_ledger(c, ids))
+    if (!write_ledger(c, ids, format))
         return 1;
-    printf("ledger of %ld ids (%ld bytes) written in %.2f s\n", ids, ids * 20, seconds() - t0);
+    printf("ledger of %ld ids (format %d) written in %.2f s\n", ids, format, seconds() - t0);
     double sink[100], loader[100];
     jc_error_t err;
     jc_dedup_t seen;

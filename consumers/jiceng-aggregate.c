@@ -10,6 +10,8 @@
  * SIGINT flushes the open batch and leaves the group; the exit status is then 0, or
  * EXIT_DEAD_LETTER when some rejects' dead-letter copies never reached the topic (the rejects
  * themselves are in jiceng.rejects). At start it waits for PostgreSQL (--pg-wait bounds that).
+ * SIGHUP has it read the reference data (counties, code changes) again between two batches, as
+ * it also does when their version in the database moves (--reference-check).
  *
  * The library prints nothing: its log lines come to jc_cli_log (stderr, info and above unless
  * --log-level says otherwise, or debug with -X debug=...; text or, with --log-format json, one
@@ -18,6 +20,7 @@
  * line, shown when stderr is a terminal.
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,7 @@
 #include "cli.h"
 #include "jiceng/aggregator.h"
 #include "jiceng/event.h"
+#include "jiceng/generation.h"
 #include "jiceng/lag.h"
 #include "jiceng/migrate.h"
 #include "jiceng/jtime.h"
@@ -82,6 +86,16 @@ static const jc_option_t options[] = {
     {"redrive.limit", "limit", NULL, "0", "N", "redrive: at most N rejects (0: all)"},
     {"redrive.dry_run", "dry-run", NULL, "false", NULL,
      "redrive: only count what would be re-driven"},
+    /* generations (issue 13, item 4; jiceng/generation.h) */
+    {"generation", "generation", "JICENG_GENERATION", "1", "N",
+     "the generation of the aggregates to write (1: schema jiceng; N: jiceng_gen_N, as group\n"
+     "<group>-genN); `rebuild --generation N` resumes building N"},
+    {"promote.max_lag", "max-lag", NULL, "0", "N",
+     "promote: allow each partition to be at most N messages behind the newest end offset"},
+    /* reference data (issue 13, item 6; jiceng/reference.h) */
+    {"reference.check", "reference-check", "JICENG_REFERENCE_CHECK", "10", "SECONDS",
+     "check this often, between batches, for new reference data in PostgreSQL (0: at start and "
+     "on SIGHUP only)"},
     JC_CLI_LOG_OPTIONS, /* --log-format, --log-level (issue 12, item 3) */
 };
 
@@ -91,7 +105,7 @@ static const jc_option_t options[] = {
 static const jc_program_t program = {
     .name = "jiceng-aggregate",
     .config_env = "JICENG_AGGREGATE_CONFIG",
-    .synopsis = "[migrate|status|redrive] [OPTIONS]",
+    .synopsis = "[migrate|status|redrive|rebuild|promote N|drop N|generations] [OPTIONS]",
     .about = "Consumes the jiceng event topics in a consumer group and keeps the daily aggregates\n"
              "in PostgreSQL exactly once (offsets, dedup ledger, aggregates and rejects are\n"
              "written in one transaction per batch). `migrate` applies the schema (as the\n"
@@ -104,13 +118,18 @@ static const jc_program_t program = {
              "goes to the consumer, the dead-letter producer or both, as librdkafka marks it.\n"
              "`redrive --status LIST` re-publishes the rejects of those statuses (key, headers,\n"
              "value) to their topics and marks them re-driven (run it as the steward: --config\n"
-             "$JICENG_STEWARD_CONFIG, with the aggregator's --conninfo; docs/operations.md).",
+             "$JICENG_STEWARD_CONFIG, with the aggregator's --conninfo; docs/operations.md).\n"
+             "`rebuild` (migration role for the schema, then the aggregator's) makes a new\n"
+             "generation of the aggregates and fills it from offset 0 until caught up; `promote N`\n"
+             "switches the report views to generation N once it has caught up; `drop N` removes a\n"
+             "generation that is not current; `generations` lists them (docs/operations.md).",
     .epilogue = "exit status: 0 stopped cleanly (SIGTERM/SIGINT, or caught up), 1 failed,\n"
                 "2 usage or configuration error, 3 stopped cleanly but some rejects' copies\n"
                 "never reached the dead-letter topic (the rejects are in jiceng.rejects; the\n"
                 "log says which: dead_letter_failed); `status`: 0, or 1 if it failed or found a\n"
                 "stale partition (listed on stderr), 2 usage error; `redrive`: 0, 1 if some\n"
-                "rejects were not re-driven or the run failed, 2 usage error",
+                "rejects were not re-driven or the run failed, 2 usage error; `rebuild`, `promote`,\n"
+                "`drop`, `generations`: 0, 1 if it failed or was refused (saying why), 2 usage error",
     .options = options,
     .noptions = sizeof options / sizeof options[0],
 };
@@ -121,6 +140,18 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+/* SIGHUP: the running aggregator reads the reference data again between two batches (issue 13,
+ * item 6); jc_aggregator_reload_reference only sets a lock-free flag. */
+static _Atomic(jc_aggregator_t *) running;
+
+static void on_hangup(int sig)
+{
+    (void)sig;
+    jc_aggregator_t *a = atomic_load(&running);
+    if (a != NULL)
+        jc_aggregator_reload_reference(a);
 }
 
 /* The progress line, from the aggregator's stats snapshots. */
@@ -147,6 +178,12 @@ static jc_status_t read_config(const jc_config_t *cfg, jc_aggregator_config_t *c
         st = jc_config_get_bool(cfg, "exit.caught.up", &until, err);
     if (st == JC_OK)
         st = jc_config_get_long(cfg, "pg.start.wait", 0, 2000000, &wait, err); /* ms fit an int */
+    long generation = 1; /* generations (issue 13, item 4) */
+    if (st == JC_OK)
+        st = jc_config_get_long(cfg, "generation", 1, 1000000000L, &generation, err);
+    long ref_check = 10; /* reference data (issue 13, item 6) */
+    if (st == JC_OK)
+        st = jc_config_get_long(cfg, "reference.check", 0, 86400, &ref_check, err);
     memset(c, 0, sizeof *c);
     c->bootstrap = jc_config_get(cfg, "kafka.bootstrap.servers");
     c->conninfo = jc_config_get(cfg, "pg.conninfo");
@@ -157,6 +194,8 @@ static jc_status_t read_config(const jc_config_t *cfg, jc_aggregator_config_t *c
     c->ledger_retention_days = (int)days;
     c->exit_when_caught_up = until;
     c->pg_start_wait_ms = (int)(wait * 1000);
+    c->generation = (int)generation;
+    c->reference_check_ms = ref_check > 0 ? (int)(ref_check * 1000) : -1;
     c->kafka_properties = jc_config_client_properties(cfg);
     if (st == JC_OK && (c->bootstrap == NULL || *c->bootstrap == '\0'))
         st = jc_error_set(err, JC_ERR_INVALID_ARG, "no Kafka bootstrap servers: use --bootstrap, "
@@ -461,18 +500,107 @@ static jc_exit_t run_daemon(jc_aggregator_config_t *c, const jc_config_t *cfg)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_hangup; /* reference data (issue 13, item 6) */
+    sigaction(SIGHUP, &sa, NULL);
     jc_aggregator_t *a = jc_aggregator_new(c, &err);
     if (a == NULL) {
         jc_http_stop(http);
         return failed(&sink, JC_EXIT_FAILURE, "%s", err.message);
     }
+    atomic_store(&running, a);
     jc_status_t st = jc_aggregator_run(a, &stop_requested, &err);
+    atomic_store(&running, NULL);
     jc_sd_stopping(&notify);
     jc_progress_end(&progress);
     summary(&sink, jc_aggregator_stats(a));
     jc_exit_t rc = exit_status(&sink, st, &err, jc_aggregator_stats(a));
     jc_aggregator_free(a);
     jc_http_stop(http);
+    return rc;
+}
+
+/* ---- generations (issue 13, item 4; jiceng/generation.h): rebuild, promote, drop ---- */
+
+static bool is_generation_command(const char *op)
+{
+    return strcmp(op, "rebuild") == 0 || strcmp(op, "promote") == 0 || strcmp(op, "drop") == 0 ||
+           strcmp(op, "generations") == 0;
+}
+
+/* The generation number operand of promote or drop into *gen; a usage error otherwise. */
+static jc_status_t generation_operand(char **operands, int n, int *gen, jc_error_t *err)
+{
+    char *end = NULL;
+    long v = n == 2 ? strtol(operands[1], &end, 10) : 0;
+    if (n != 2 || end == operands[1] || *end != '\0' || v < 1 || v > 1000000000L)
+        return jc_error_set(err, JC_ERR_INVALID_ARG, "%s: expected one generation number (e.g. "
+                            "`%s 2`)", operands[0], operands[0]);
+    *gen = (int)v;
+    return JC_OK;
+}
+
+/* `rebuild`: a new generation (or --generation N, still building), filled by this program as
+ * its aggregator until caught up. The schema work runs as the migration role, the aggregation
+ * as the aggregator's. */
+static jc_exit_t run_rebuild(const jc_config_t *cfg, PGconn *pg)
+{
+    jc_aggregator_config_t c;
+    jc_error_t err;
+    char state[16] = "";
+    if (read_config(cfg, &c, &err) != JC_OK)
+        return jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
+    int gen = c.generation;
+    if (gen > 1 && jc_generation_check(pg, gen, state, &err) == JC_OK && strcmp(state, "building") != 0)
+        jc_error_set(&err, JC_ERR_INVALID_ARG, "generation %d is %s, not building", gen, state);
+    if (gen > 1 ? strcmp(state, "building") != 0 : jc_generation_create(pg, &gen, &err) != JC_OK)
+        return jc_cli_fail(program.name, JC_EXIT_FAILURE, "rebuild: %s", err.message);
+    char schema[JC_GENERATION_SCHEMA_MAX];
+    jc_generation_schema(gen, schema, sizeof schema);
+    printf("generation %d (schema %s): building from offset 0\n", gen, schema);
+    fflush(stdout);
+    c.generation = gen;
+    c.exit_when_caught_up = 1;
+    jc_exit_t rc = run_daemon(&c, cfg);
+    if (rc == JC_EXIT_OK)
+        printf("generation %d has caught up: `%s promote %d` switches the reports to it\n", gen,
+               program.name, gen);
+    return rc;
+}
+
+static jc_exit_t run_generation(const jc_config_t *cfg, char **operands, int n)
+{
+    const char *op = operands[0], *conninfo = migrate_conninfo(cfg);
+    jc_error_t err;
+    int gen = 0;
+    long max_lag = 0;
+    if ((strcmp(op, "promote") == 0 || strcmp(op, "drop") == 0) &&
+        generation_operand(operands, n, &gen, &err) != JC_OK)
+        return jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
+    if ((strcmp(op, "rebuild") == 0 || strcmp(op, "generations") == 0) && n != 1)
+        return jc_cli_fail(program.name, JC_EXIT_USAGE, "%s takes no operand", op);
+    if (jc_config_get_long(cfg, "promote.max_lag", 0, 2000000000L, &max_lag, &err) != JC_OK)
+        return jc_cli_fail(program.name, JC_EXIT_USAGE, "%s", err.message);
+    PGconn *pg = PQconnectdb(conninfo ? conninfo : "");
+    jc_exit_t rc = JC_EXIT_OK;
+    jc_status_t st = JC_OK;
+    jc_buf_t out = {0};
+    if (PQstatus(pg) != CONNECTION_OK)
+        st = jc_error_set(&err, JC_ERR_PG, "postgres: %s", PQerrorMessage(pg));
+    else if (jc_schema_require(pg, NULL, &err) != JC_OK)
+        st = JC_ERR_SCHEMA_VERSION;
+    else if (strcmp(op, "rebuild") == 0)
+        rc = run_rebuild(cfg, pg);
+    else if (strcmp(op, "promote") == 0 && (st = jc_generation_promote(pg, gen, max_lag, &err)) == JC_OK)
+        printf("generation %d is current: the reports read it. Restart the aggregators with "
+               "--generation %d (stop those of the old one)\n", gen, gen);
+    else if (strcmp(op, "drop") == 0 && (st = jc_generation_drop(pg, gen, &err)) == JC_OK)
+        printf("generation %d dropped\n", gen);
+    else if (strcmp(op, "generations") == 0 && (st = jc_generation_list(pg, &out, &err)) == JC_OK)
+        fwrite(out.data, 1, out.len, stdout);
+    jc_buf_free(&out);
+    PQfinish(pg);
+    if (st != JC_OK)
+        return jc_cli_fail(program.name, JC_EXIT_FAILURE, "%s: %s", op, err.message);
     return rc;
 }
 
@@ -489,7 +617,9 @@ int main(int argc, char **argv)
     int migrate_only = n == 1 && strcmp(operands[0], "migrate") == 0;
     int status_only = n == 1 && strcmp(operands[0], "status") == 0;
     int redrive_only = n == 1 && strcmp(operands[0], "redrive") == 0; /* issue 13, item 5 */
-    if (n > 1 || (n == 1 && !migrate_only && !status_only && !redrive_only))
+    if (n >= 1 && is_generation_command(operands[0])) /* issue 13, item 4 */
+        rc = run_generation(cfg, operands, n);
+    else if (n > 1 || (n == 1 && !migrate_only && !status_only && !redrive_only))
         rc = jc_cli_fail(program.name, JC_EXIT_USAGE, "unexpected operand '%s' (only `migrate`, "
                          "`status` or `redrive`)", operands[n - 1]);
     else if (redrive_only)

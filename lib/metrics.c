@@ -63,6 +63,10 @@ static const metric_t metrics[] = {
      COUNTER, S_BY_TYPE, S(applied_by_type)},
     {"jiceng_duplicate_events_total", "Re-sent events skipped (already applied), by event "
      "type.", COUNTER, S_BY_TYPE, S(duplicates_by_type)},
+    {"jiceng_corrected_events_total", "Corrections applied (a higher revision replacing the "
+     "version in force), by event type.", COUNTER, S_BY_TYPE, S(corrected_by_type)},
+    {"jiceng_withdrawn_events_total", "Withdrawals applied, by event type.", COUNTER, S_BY_TYPE,
+     S(withdrawn_by_type)},
     {"jiceng_rejected_messages_total", "Messages kept in jiceng.rejects, by topic and reject "
      "status.", COUNTER, S_BY_TOPIC_REASON, S(rejected_by)},
     {"jiceng_batch_flush_duration_seconds", "Time from a batch flush's start to its commit, "

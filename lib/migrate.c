@@ -4,10 +4,11 @@
  * One transaction: take a transaction-scoped advisory lock (so concurrent starters queue up),
  * make sure the bookkeeping table exists, read which versions are applied, run each missing
  * migration's SQL (a file may hold many statements: the simple query protocol runs them all)
- * and record it, then upsert the reference tables from the built-in reference data. The
- * aggregates' report views are generated from their description (lib/aggregate/aggsql.h):
- * dropped before the migrations (which may then alter the tables), and, once the database is
- * checked to have every described column, created again. Any error rolls everything back.
+ * and record it, then upsert the reference tables (prefectures, counties, code changes) from the
+ * built-in reference data. The aggregates' report views are generated from their description
+ * (lib/aggregate/aggsql.h): dropped before the migrations (which may then alter the tables),
+ * and, once the database is checked to have every described column, created again. Any error
+ * rolls everything back.
  * The version check (jc_schema_require) reads the newest recorded version and compares it with
  * the newest built-in one.
  */
@@ -139,8 +140,10 @@ static jc_status_t sync_prefectures(PGconn *c, jc_pgarray_t a[3], jc_error_t *er
 {
     for (int i = 0; i < 3; i++)
         jc_pgarray_begin(&a[i]);
-    for (size_t i = 0; i < jc_prefecture_count(); i++) {
-        const jc_prefecture_t *p = jc_prefecture_at(i);
+    size_t n;
+    const jc_prefecture_t *all = jc_reference_prefectures(jc_reference_builtin(), &n);
+    for (size_t i = 0; i < n; i++) {
+        const jc_prefecture_t *p = &all[i];
         jc_pgarray_int(&a[0], p->code);
         jc_pgarray_text(&a[1], p->name_zh);
         jc_pgarray_text(&a[2], p->name_pinyin);
@@ -158,8 +161,10 @@ static jc_status_t sync_counties(PGconn *c, jc_pgarray_t a[5], jc_error_t *err)
 {
     for (int i = 0; i < 5; i++)
         jc_pgarray_begin(&a[i]);
-    for (size_t i = 0; i < jc_county_count(); i++) {
-        const jc_county_t *k = jc_county_at(i);
+    size_t n;
+    const jc_county_t *all = jc_reference_counties(jc_reference_builtin(), &n);
+    for (size_t i = 0; i < n; i++) {
+        const jc_county_t *k = &all[i];
         jc_pgarray_int(&a[0], k->code);
         jc_pgarray_text(&a[1], k->name_zh);
         jc_pgarray_text(&a[2], k->name_pinyin);
@@ -176,6 +181,30 @@ static jc_status_t sync_counties(PGconn *c, jc_pgarray_t a[5], jc_error_t *err)
         5, cp, NULL, NULL, err);
 }
 
+/* The built-in code changes (migration 009's table; issue 13, item 6): a year of 0 is null. */
+static jc_status_t sync_changes(PGconn *c, jc_pgarray_t a[4], jc_error_t *err)
+{
+    for (int i = 0; i < 4; i++)
+        jc_pgarray_begin(&a[i]);
+    size_t n;
+    const jc_code_change_t *all = jc_reference_changes(jc_reference_builtin(), &n);
+    for (size_t i = 0; i < n; i++) {
+        jc_pgarray_int(&a[0], all[i].old_code);
+        jc_pgarray_int(&a[1], all[i].new_code);
+        jc_pgarray_int(&a[2], all[i].year);
+        jc_pgarray_text(&a[3], all[i].change);
+    }
+    const char *v[4];
+    if (end_arrays(a, 4, v, "code changes", err) != JC_OK)
+        return JC_ERR_NOMEM;
+    return jc_pg_exec(c, "migrate: code changes",
+        "insert into jiceng.code_changes (old_code, new_code, year, change) "
+        "select o, n, nullif(y, 0), t from unnest($1::int[], $2::int[], $3::int[], $4::text[]) "
+        "as r (o, n, y, t) on conflict (old_code) do update set new_code = excluded.new_code, "
+        "year = excluded.year, change = excluded.change",
+        4, v, NULL, NULL, err);
+}
+
 static jc_status_t sync_reference(PGconn *c, jc_error_t *err)
 {
     if (jc_reference_init(err) != JC_OK)
@@ -184,6 +213,8 @@ static jc_status_t sync_reference(PGconn *c, jc_error_t *err)
     jc_status_t st = sync_prefectures(c, a, err);
     if (st == JC_OK)
         st = sync_counties(c, a, err);
+    if (st == JC_OK)
+        st = sync_changes(c, a, err);
     for (int i = 0; i < 5; i++)
         jc_pgarray_free(&a[i]);
     return st;

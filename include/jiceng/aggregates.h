@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define JC_AGG_MAX_DIMS 2     /**< dimension columns of one aggregate, at most */
-#define JC_AGG_MAX_COLUMNS 12 /**< sum columns of one aggregate, at most */
+#define JC_AGG_MAX_COLUMNS 16 /**< sum columns of one aggregate, at most */
 #define JC_AGG_MAX_TABLES 32  /**< aggregates in the table, at most (checked when built) */
 
 /** What an aggregate keeps. */
@@ -50,6 +50,11 @@ typedef enum jc_agg_op {
     JC_AGG_SECONDS_SINCE, /**< whole seconds from the field's time (TIMESTAMP, OPT_TIMESTAMP)
                                to occurred_at, (occurred_at - t) / 1000; 0 if it is null */
     JC_AGG_WITHIN,        /**< 1 if JC_AGG_SECONDS_SINCE is at most arg seconds (0 if null) */
+    /* corrections (issue 13): the version in force of an event is its highest revision */
+    JC_AGG_CORRECTED,     /**< 1 if the event is a correction (revision > 0), not withdrawn */
+    JC_AGG_WITHDRAWN,     /**< 1 if the event is withdrawn: a withdrawn version adds only
+                               this column (on its day and dimensions), nothing to the other
+                               columns and no row to distinct tables */
 } jc_agg_op_t;
 
 /** A sum column. Its value for an event is the operation's result if the condition holds (or
@@ -102,7 +107,8 @@ typedef struct jc_agg_row {
     int32_t county;                   /**< county_code */
     int32_t day;                      /**< local day, days since 1970-01-01 (jiceng/jtime.h) */
     int32_t dim[JC_AGG_MAX_DIMS];     /**< symbol index of each dimension (0 beyond ndims) */
-    const char *id;                   /**< JC_AGG_DISTINCT: the id (inside the event) */
+    const char *id;                   /**< JC_AGG_DISTINCT: the id (inside the event);
+                                           NULL if the event adds no row (withdrawn) */
     int64_t value[JC_AGG_MAX_COLUMNS]; /**< JC_AGG_SUMS: each column's value (the first
                                             ncolumns are set) */
 } jc_agg_row_t;
@@ -124,11 +130,20 @@ typedef enum jc_agg_rows {
 
 /** The statement that adds rows to a's table in schema: parameters $1 county_code (int), $2
  *  day (date), then the dimensions' symbols (text), then the sum columns (bigint) or the id
- *  (text), in description order. A sums table adds on conflict (x = t.x + excluded.x); a
- *  distinct table does nothing on conflict. Replaces sql's content; JC_ERR_NOMEM if it
- *  cannot grow. */
+ *  (text) and the events (bigint), in description order. A sums table adds on conflict (x =
+ *  t.x + excluded.x); so does a distinct table's events column (the event versions in force
+ *  for the key: a delta, negative when corrections remove them). Replaces sql's content;
+ *  JC_ERR_NOMEM if it cannot grow. */
 JC_API jc_status_t jc_agg_upsert_sql(const jc_aggregate_t *a, const char *schema,
                                      jc_agg_rows_t rows, jc_buf_t *sql)
+    __attribute__((warn_unused_result));
+
+/** Corrections: the statement that deletes, among the keys given as arrays ($1 county_code
+ *  int[], $2 day date[], then the dimensions text[], then for a distinct table the id text[]),
+ *  the rows of a's table in schema left with nothing: a distinct row's events 0 (what the
+ *  flush uses), or every sum column 0 for a sums table (not used: a sums row stays at 0).
+ *  Replaces sql's content; JC_ERR_NOMEM if it cannot grow. */
+JC_API jc_status_t jc_agg_prune_sql(const jc_aggregate_t *a, const char *schema, jc_buf_t *sql)
     __attribute__((warn_unused_result));
 
 #ifdef __cplusplus

@@ -23,8 +23,9 @@
  *   - before partitions are revoked it flushes; when they are lost it drops the uncommitted
  *     batch and re-reads from PostgreSQL;
  *   - PostgreSQL is first reached by jc_aggregator_run, which waits for it (connection, schema
- *     check, signing keys) with the same backoff as below, until the stop flag, or
- *     pg_start_wait_ms if set;
+ *     check, reference data, signing keys) with the same backoff as below, until the stop
+ *     flag, or pg_start_wait_ms if set; the reference data (counties, code changes) is read
+ *     again between batches on jc_aggregator_reload_reference or when its version moved;
  *   - a PostgreSQL error rolls back, backs off, reconnects and retries the same batch: a batch
  *     is never skipped; a failed compare-and-set (fenced by a rebalance, or a commit that
  *     succeeded although its acknowledgement was lost) drops the batch and re-reads the
@@ -44,6 +45,8 @@
  *                               unknown topic); it is produced again
  *   dead_letter_cut      info   a copy was delivered cut to fit the dead-letter topic
  *   ledger_expiry_failed warn   the hourly expiry of old dedup ledger entries was skipped
+ *   generation_retired   warn   at start: the configured generation is retired, the reports read
+ *                               another one (jiceng/generation.h)
  *   signing_keys_read    debug  the signing keys were read (how many, and up to which record
  *                               time they hold)
  *   signing_keys_skipped warn   keys no keyring accepts were left out (said when their number
@@ -59,6 +62,11 @@
  *   rejects              warn   after a commit, the batch's rejects: "N reject(s) in batch:
  *                               STATUS=count,...; first: TOPIC [P] @OFFSET (STATUS), ..."
  *   reject               debug  after a commit, one per reject: TOPIC [P] @OFFSET STATUS: reason
+ *   reference_loaded     info   at start: the reference data read from PostgreSQL (version,
+ *                               counts, how many codes resolve unlike the built-in data)
+ *   reference_reloaded   info   between batches, asked or at a new reference version: read
+ *                               again (why, version, counts) and installed, or unchanged
+ *   reference_reload_failed warn  that read failed; the installed data stays, retried in 5 s
  * and its counters through a periodic hook (on_stats) that receives a copy of them. Both
  * callbacks run only in the threads that call jc_aggregator_new, jc_aggregator_run and
  * jc_aggregator_free (librdkafka's log lines are queued and served there).
@@ -131,6 +139,8 @@ typedef struct jc_aggregator_stats {
     uint64_t consumed_by_type[JC_EVENT_TYPE_COUNT];        /**< messages of committed batches */
     uint64_t applied_by_type[JC_EVENT_TYPE_COUNT];         /**< events applied */
     uint64_t duplicates_by_type[JC_EVENT_TYPE_COUNT];      /**< re-sends skipped */
+    uint64_t corrected_by_type[JC_EVENT_TYPE_COUNT];       /**< corrections applied (issue 13) */
+    uint64_t withdrawn_by_type[JC_EVENT_TYPE_COUNT];       /**< withdrawals applied */
     uint64_t rejected_by[JC_EVENT_TYPE_COUNT][JC_STATUS_COUNT_]; /**< rejects by topic, status */
     jc_histogram_t flush_seconds;  /**< time from a flush's start to its commit (retries too) */
     jc_histogram_t batch_events;   /**< messages per committed batch */
@@ -178,6 +188,15 @@ typedef struct jc_aggregator_config {
                                        a thread of its own, for the lag read from PostgreSQL
                                        (default 5000; log events end_offsets_failed warn,
                                        end_offsets_recovered info, end_offsets_refreshed debug) */
+    int generation;               /**< generations (issue 13, item 4; jiceng/generation.h): the
+                                       generation it writes (0 or 1: generation 1, schema jiceng;
+                                       N > 1: schema jiceng_gen_N, as group <group_id>-gen<N>);
+                                       it must exist and not be dropped */
+    /* reference data (issue 13, item 6): read from PostgreSQL at start and between batches */
+    int reference_check_ms;       /**< read jiceng.reference_version this often (between
+                                       batches) and reload the reference data when it moved
+                                       (default 10000; negative: never, only on
+                                       jc_aggregator_reload_reference) */
 } jc_aggregator_config_t;
 
 /** The consumer group when the configuration names none. */
@@ -191,8 +210,9 @@ JC_API jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_
 
 /** Wait for PostgreSQL (retrying with backoff until *stop or pg_start_wait_ms: JC_ERR_PG),
  *  check that its schema has every migration this library has (JC_ERR_SCHEMA_VERSION
- *  otherwise: the aggregator does not migrate; see jiceng/migrate.h), read the signing keys;
- *  consume until *stop becomes non-zero (e.g. from a SIGTERM handler) or, with
+ *  otherwise: the aggregator does not migrate; see jiceng/migrate.h), read and install the
+ *  reference data (jiceng/reference.h; JC_ERR_PARSE if it is inconsistent) and the signing
+ *  keys; consume until *stop becomes non-zero (e.g. from a SIGTERM handler) or, with
  *  exit_when_caught_up, until caught up; flush; leave the group; wait for the dead-letter
  *  copies in flight. JC_OK on a clean stop (even if some dead-letter copies failed: see
  *  dead_letter_failed in the stats). */
@@ -207,6 +227,11 @@ JC_API const jc_aggregator_stats_t *jc_aggregator_stats(const jc_aggregator_t *a
 
 /** Close everything (NULL is fine). */
 JC_API void jc_aggregator_free(jc_aggregator_t *agg);
+
+/** Ask a running aggregator to read the reference data (counties, prefectures, code changes)
+ *  from PostgreSQL again, between two batches (issue 13, item 6; jiceng/reference.h). It only
+ *  sets a flag, so any thread or a signal handler (SIGHUP) may call it. */
+JC_API void jc_aggregator_reload_reference(jc_aggregator_t *agg);
 
 #ifdef __cplusplus
 }

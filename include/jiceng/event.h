@@ -113,9 +113,13 @@ typedef struct jc_event {
     int64_t occurred_at;  /**< epoch milliseconds, UTC (event time) */
     int32_t county_code;  /**< six-digit code; validation maps older codes to current ones */
     char source[JC_TEXT_MAX + 1];
-    int32_t revision;     /**< 0 for the original; a higher revision replaces the event (schema
-                               v2 of each type; a v1 message gets the default 0) */
-    bool withdrawn;       /**< true: this revision removes the event (default false) */
+    int32_t revision;     /**< 0 for the original; a higher revision replaces the event (>= 0;
+                               schemas visit v3, petition/disaster_response/training_completion
+                               v2; an older message or text input without it gets 0). Hashed by
+                               jc_event_hash only when not 0 */
+    bool withdrawn;       /**< true: this revision removes the event (default false); it is the
+                               full, valid event re-sent with the next revision. Hashed only
+                               when true */
     union {
         jc_visit_t visit;
         jc_petition_t petition;

@@ -18,6 +18,12 @@
 
 #define DAY (24 * 3600)
 
+/* Corrections (issue 13, migration 010): every sums table counts, per key, the versions in
+ * force that are corrections and the withdrawn ones (a withdrawn version adds only this). */
+#define CORRECTIONS                                                                            \
+    {.name = "corrected", .op = JC_AGG_CORRECTED, .zh = "其中更正(件)", .en = "corrected"},       \
+    {.name = "withdrawn", .op = JC_AGG_WITHDRAWN, .zh = "撤回(件)", .en = "withdrawn"}
+
 static const jc_agg_column_t visit_columns[] = {
     {.name = "visits", .op = JC_AGG_ONE, .zh = "走访(次)", .en = "visits"},
     {.name = "households_visited", .op = JC_AGG_VALUE, .field = "households_visited",
@@ -32,6 +38,7 @@ static const jc_agg_column_t visit_columns[] = {
      .zh = "驻村住宿(夜)", .en = "overnight stays in villages"},
     {.name = "hours_on_site", .op = JC_AGG_VALUE, .field = "hours_on_site",
      .zh = "在基层时长(小时)", .en = "hours on site"},
+    CORRECTIONS,
 };
 
 /* A petition's steps add to different columns of one row: a RECEIVED step on the day it was
@@ -60,6 +67,7 @@ static const jc_agg_column_t petition_columns[] = {
      .zh = "回访有答复(件)", .en = "follow-ups that answered"},
     {.name = "satisfied", .op = JC_AGG_TRUE, .field = "satisfied", FOLLOWED_UP,
      .zh = "表示满意(件)", .en = "satisfied"},
+    CORRECTIONS,
 };
 
 static const jc_agg_column_t disaster_columns[] = {
@@ -76,6 +84,7 @@ static const jc_agg_column_t disaster_columns[] = {
     {.name = "injured", .op = JC_AGG_VALUE, .field = "injured", .zh = "受伤(人)", .en = "injured"},
     {.name = "households_assisted", .op = JC_AGG_VALUE, .field = "households_assisted",
      .zh = "帮扶受灾户(户)", .en = "households assisted"},
+    CORRECTIONS,
 };
 
 static const jc_agg_column_t training_columns[] = {
@@ -84,6 +93,7 @@ static const jc_agg_column_t training_columns[] = {
     {.name = "passed", .op = JC_AGG_VALUE, .field = "passed", .zh = "考核合格(人次)", .en = "passed"},
     {.name = "from_poor_village", .op = JC_AGG_VALUE, .field = "from_poor_village",
      .zh = "贫困村学员(人次)", .en = "completions by trainees from poor villages"},
+    CORRECTIONS,
 };
 
 static const jc_aggregate_t aggregates[] = {

@@ -9,13 +9,17 @@
  *                                                              JC_ERR_UNAUTHORIZED
  *   decode      the Avro body                                  JC_ERR_TRUNCATED, _MALFORMED, ...
  *   county      the event's county is the signing key's        JC_ERR_UNAUTHORIZED
+ *               (a code that maps to no county)                JC_ERR_UNKNOWN_COUNTY
  *   topic       the event's type is the topic's                JC_ERR_WRONG_TOPIC
  *   key         the record key maps to the event's county      JC_ERR_WRONG_KEY
  *   validation  the contract's value rules                     JC_ERR_NEGATIVE_COUNT, ...
- *   dedup       the event id, looked up in the partition's dedup sets (committed ids, then the
- *               open batch's): skipped if applied with the same content,
- *                                                              JC_ERR_CONFLICTING_DUPLICATE
- * then the event is folded. A reject keeps the record's key, value (null distinct from empty)
+ *   dedup       the event id's version in force, looked up in the partition's dedup sets
+ *               (the open batch's, then the committed ones), decides with the event's revision
+ *               (revise.h): a re-send is skipped, a correction or withdrawal replaces it
+ *                          JC_ERR_CONFLICTING_DUPLICATE, _STALE_REVISION, _UNKNOWN_ORIGINAL,
+ *                                                              _COUNTY_CHANGED
+ * then the event is folded (a replacement: the version in force's contribution, kept in its
+ * ledger record, subtracted and the new one's added, in the same batch). A reject keeps the record's key, value (null distinct from empty)
  * and headers for jiceng.rejects; after its batch commits, deadletter.c sends its copy to the
  * dead-letter topic (original headers, then jiceng.* ones saying where it came from and why),
  * and counts and logs a copy that never gets there.
@@ -26,6 +30,10 @@
  * second; and, at most once every 10 s, when a record names a key id the copy lacks. Keys are
  * judged by the record's timestamp, so a closed key takes effect by its valid_until, whenever
  * the copy is read.
+ *
+ * Reference data (issue 13, item 6; refdata.h): the counties and code changes are read from
+ * PostgreSQL at start and, only between batches, again on jc_aggregator_reload_reference
+ * (SIGHUP) or when jiceng.reference_version moved; a new snapshot has the keys read again.
  *
  * A batch closes when it holds batch_max_events messages, when batch_max_ms have passed
  * since its first message, or when its rejects hold 16 MiB; pgsink.c then writes it in one
@@ -68,6 +76,7 @@
 #include "deadletter.h"
 #include "endoffsets.h"
 #include "jiceng/codec.h"
+#include "jiceng/generation.h"
 #include "jiceng/jtime.h"
 #include "jiceng/migrate.h"
 #include "jiceng/reference.h" /* metrics: county index */
@@ -75,6 +84,8 @@
 #include "keys.h"
 #include "loader.h"
 #include "pgsink.h"
+#include "refdata.h" /* reference data (issue 13, item 6) */
+#include "revise.h"
 
 #define MAX_PARTITIONS 1024
 #define MAX_REJECT_BYTES (16u << 20)
@@ -100,6 +111,7 @@ struct jc_aggregator {
     size_t keys_skipped_said; /* skipped keys last reported */
     jc_verdict_t verdict;     /* the checks' verdict on the message being handled */
     jc_fold_t fold;
+    jc_buf_t record; /* corrections: the ledger record of the event being applied (ledger.h) */
     jc_part_t *by_type[JC_EVENT_TYPE_COUNT][MAX_PARTITIONS];
     size_t nassigned;
     size_t neof;       /* assigned partitions at their end */
@@ -119,11 +131,20 @@ struct jc_aggregator {
     struct {
         uint64_t consumed[JC_EVENT_TYPE_COUNT], applied[JC_EVENT_TYPE_COUNT],
             duplicates[JC_EVENT_TYPE_COUNT];
+        uint64_t corrected[JC_EVENT_TYPE_COUNT], withdrawn[JC_EVENT_TYPE_COUNT]; /* corrections */
         int64_t newest_record_ms, county_newest_ms[JC_STATS_COUNTIES];
     } counts;
     jc_partition_lag_t lag[JC_EVENT_TYPE_COUNT * MAX_PARTITIONS];
     double flush_started;   /* monotonic seconds */
     int64_t pg_seen_ms;     /* monotonic: the last PostgreSQL success (commit or probe) */
+    jc_refdata_t ref;       /* reference data (issue 13, item 6): when to read it (refdata.h) */
+    /* generations (issue 13, item 4): the conninfo with search_path set to the generation's
+     * schema, and the group <group>-gen<N> of a generation above 1 (jiceng/generation.h) */
+    char *gen_conninfo;
+    char gen_group[256];
+    int gen_building; /* the generation was building at start: a rebuild, whose rejects the live
+                         run has already copied to the dead-letter topic (and written to the
+                         shared jiceng.rejects, where a rebuild adds none twice): no copies */
 };
 
 /* Report an occurrence through the configuration's log callback (jiceng/log.h). */
@@ -368,14 +389,6 @@ static jc_status_t keep_reject(jc_aggregator_t *a, const jc_part_t *p, const rd_
     return JC_OK;
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* metrics: an applied event, by type, record timestamp and county (counted at commit). */
 static void count_applied(jc_aggregator_t *a, const jc_part_t *p, const rd_kafka_message_t *m,
                           const jc_event_t *ev)
@@ -390,37 +403,85 @@ static void count_applied(jc_aggregator_t *a, const jc_part_t *p, const rd_kafka
         a->counts.county_newest_ms[i] = ev->occurred_at;
 }
 
-/* Apply one decoded, validated event: skip it if its id was applied, keep it as a conflicting
- * duplicate if it was applied with other content, fold it otherwise. */
+/* ---- corrections (issue 13): the version in force of each id, and what replaces it ---- */
+
+/* The version in force of id k in p: the open batch's (which replaces the committed one), then
+ * the committed one. 0 if p has applied no version of it, 1 with *v, -1 if its record is
+ * damaged. */
+static int version_in_force(const jc_part_t *p, jc_dedup_key_t k, jc_version_t *v)
+{
+    const uint8_t *rec;
+    size_t len;
+    if (!jc_dedup_find(&p->pending, k, &rec, &len) && !jc_dedup_find(&p->seen, k, &rec, &len))
+        return 0;
+    return jc_record_decode(rec, len, v) == JC_OK ? 1 : -1;
+}
+
+/* Fold ev (+ its contribution) and make it the version in force of id in the open batch: its
+ * record (a->record) into p's pending set and p's ledger row. */
+static jc_status_t fold_version(jc_aggregator_t *a, jc_part_t *p, const uint8_t id[16],
+                                jc_dedup_key_t k, uint32_t content, const jc_event_t *ev)
+{
+    jc_status_t st = jc_record_begin(&a->record, content, ev->revision, ev->withdrawn,
+                                     ev->county_code, jc_local_day(ev->occurred_at));
+    if (st == JC_OK)
+        st = jc_fold_event_rec(&a->fold, ev, &a->record);
+    if (st != JC_OK)
+        return st;
+    if (jc_dedup_put(&p->pending, k, a->record.data, a->record.len) != JC_OK ||
+        jc_ledger_append(&p->ledger, id, a->record.data, a->record.len) != JC_OK)
+        return JC_ERR_NOMEM;
+    return JC_OK;
+}
+
+/* Apply one decoded, validated event, as the decision table says (revise.h): skip a re-send,
+ * keep a reject, fold a new id, or replace the version in force (subtract it, add this one). */
 static jc_status_t apply_event(jc_aggregator_t *a, jc_part_t *p, const rd_kafka_message_t *m,
                                const rd_kafka_headers_t *hdrs, const jc_event_t *ev,
                                int32_t schema_id)
 {
-    uint8_t entry[JC_LEDGER_ENTRY];
-    if (jc_uuid_parse(ev->event_id, entry, NULL) != JC_OK)
+    uint8_t id[16];
+    if (jc_uuid_parse(ev->event_id, id, NULL) != JC_OK)
         return JC_ERR_BAD_UUID; /* validated before: cannot happen */
-    jc_dedup_key_t k = jc_dedup_key(entry);
-    uint32_t content = (uint32_t)jc_event_hash(ev), had;
-    if (jc_dedup_find(&p->seen, k, &had) || jc_dedup_find(&p->pending, k, &had)) {
-        if (had == content) {
-            a->stats.duplicates++;
-            a->counts.duplicates[p->type]++; /* metrics */
-            return JC_OK;
-        }
-        char reason[160];
-        snprintf(reason, sizeof reason, "event_id %s was already applied with other content; "
-                 "the first one stands", ev->event_id);
-        return keep_reject(a, p, m, hdrs, JC_ERR_CONFLICTING_DUPLICATE, reason, schema_id,
-                           ev->event_id);
+    jc_dedup_key_t k = jc_dedup_key(id);
+    uint32_t content = (uint32_t)jc_event_hash(ev);
+    jc_version_t prior;
+    int seen = version_in_force(p, k, &prior);
+    if (seen < 0)
+        return JC_ERR_MALFORMED; /* our own record: cannot happen */
+    char reason[400];
+    jc_status_t why;
+    jc_revise_t r = jc_revise_decide(seen ? &prior : NULL, ev->event_id, ev->revision, content,
+                                     ev->county_code, &why, reason, sizeof reason);
+    if (r == JC_REVISE_DUPLICATE) {
+        a->stats.duplicates++;
+        a->counts.duplicates[p->type]++; /* metrics */
+        return JC_OK;
     }
-    put_be32(entry + 16, content);
-    if (jc_dedup_add(&p->pending, k, content) != JC_OK ||
-        jc_buf_append(&p->ledger, entry, sizeof entry) != JC_OK)
-        return JC_ERR_NOMEM;
+    if (r == JC_REVISE_REPLACE && (why = jc_fold_subtract(&a->fold, p->type, &prior)) != JC_OK) {
+        if (why != JC_ERR_MALFORMED)
+            return why;
+        snprintf(reason, sizeof reason, "event_id %s revision %d: the record of the version in force "
+                 "(revision %d) does not match the aggregate description (it changed since), so it "
+                 "cannot be subtracted", ev->event_id, (int)ev->revision, (int)prior.revision);
+        r = JC_REVISE_REJECT;
+        why = JC_ERR_UNKNOWN_ORIGINAL;
+    }
+    if (r == JC_REVISE_REJECT)
+        return keep_reject(a, p, m, hdrs, why, reason, schema_id, ev->event_id);
+    jc_status_t st = fold_version(a, p, id, k, content, ev);
+    if (st != JC_OK)
+        return st;
     if (ev->occurred_at > p->newest_ms)
         p->newest_ms = ev->occurred_at;
     count_applied(a, p, m, ev); /* metrics */
-    return jc_fold_event(&a->fold, ev);
+    if (r == JC_REVISE_REPLACE) {
+        if (ev->withdrawn)
+            a->counts.withdrawn[p->type]++;
+        else
+            a->counts.corrected[p->type]++;
+    }
+    return JC_OK;
 }
 
 /* ---- signing keys ------------------------------------------------------------------- */
@@ -570,6 +631,8 @@ static void count_commit(jc_aggregator_t *a)
         s->consumed_by_type[t] += a->counts.consumed[t];
         s->applied_by_type[t] += a->counts.applied[t];
         s->duplicates_by_type[t] += a->counts.duplicates[t];
+        s->corrected_by_type[t] += a->counts.corrected[t];
+        s->withdrawn_by_type[t] += a->counts.withdrawn[t];
     }
     for (size_t i = 0; i < a->nrejects; i++) {
         int t = type_of_topic(a, a->rejects[i].topic);
@@ -627,7 +690,7 @@ static jc_status_t committed(jc_aggregator_t *a)
     }
     commit_to_kafka(a);
     log_rejects(a); /* before the dead-letter copies take their bytes */
-    for (size_t i = 0; i < a->nrejects; i++)
+    for (size_t i = 0; i < a->nrejects && !a->gen_building; i++) /* generations: see gen_building */
         jc_deadletter_send(a->dlq, &a->rejects[i]); /* takes the reject's bytes */
     jc_deadletter_poll(a->dlq);
     a->stats.applied += a->fold.events;
@@ -918,15 +981,50 @@ static void apply_defaults(jc_aggregator_config_t *c)
         c->ledger_retention_days = 400;
     if (c->stats_interval_ms <= 0)
         c->stats_interval_ms = 1000;
+    if (c->reference_check_ms == 0)
+        c->reference_check_ms = 10000; /* reference data (issue 13, item 6) */
+}
+
+/* generations (issue 13, item 4): the generation exists and is not dropped (else the run
+ * ends: JC_ERR_INVALID_ARG is not retried); a warning if it is retired. */
+static jc_status_t check_generation(jc_aggregator_t *a, jc_error_t *err)
+{
+    char state[16] = "";
+    int n = a->cfg.generation > 1 ? a->cfg.generation : 1;
+    jc_status_t st = jc_generation_check(a->pg, n, state, err);
+    a->gen_building = st == JC_OK && strcmp(state, "building") == 0;
+    if (st == JC_OK && strcmp(state, "retired") == 0)
+        LOG(a, JC_LOG_WARN, "generation_retired", "generation %d is retired: the reports read "
+            "another one (jiceng-aggregate generations)", n);
+    return st;
+}
+
+/* generations: the conninfo (search_path) and group of the configured generation. */
+static jc_status_t use_generation(jc_aggregator_t *a, jc_error_t *err)
+{
+    int n = a->cfg.generation > 1 ? a->cfg.generation : 1;
+    if (jc_generation_conninfo(a->cfg.conninfo, n, &a->gen_conninfo, err) != JC_OK)
+        return JC_ERR_INVALID_ARG;
+    a->cfg.conninfo = a->gen_conninfo;
+    if (n > 1) {
+        snprintf(a->gen_group, sizeof a->gen_group, "%s-gen%d", a->cfg.group_id, n);
+        a->cfg.group_id = a->gen_group;
+    }
+    return JC_OK;
 }
 
 /* Connect, check that the database has this library's schema (it is not migrated here: the
- * aggregator's role may not change it; jiceng/migrate.h) and read the signing keys. */
+ * aggregator's role may not change it; jiceng/migrate.h), read the reference data (refdata.h)
+ * and the signing keys. */
 static jc_status_t open_pg(jc_aggregator_t *a, jc_error_t *err)
 {
     jc_status_t st = pg_connect(a, err);
     if (st == JC_OK)
         st = jc_schema_require(a->pg, NULL, err);
+    if (st == JC_OK)
+        st = check_generation(a, err);
+    if (st == JC_OK)
+        st = jc_refdata_start(&a->ref, a->pg, err);
     return st == JC_OK ? read_keys(a, err) : st;
 }
 
@@ -1000,7 +1098,8 @@ jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t
     a->stop = &never;
     init_metrics(a);
     jc_fold_init(&a->fold);
-    if ((a->codec = jc_codec_new(err)) == NULL ||
+    jc_refdata_init(&a->ref, a->cfg.reference_check_ms, a->cfg.log, a->cfg.log_opaque);
+    if (use_generation(a, err) != JC_OK || (a->codec = jc_codec_new(err)) == NULL ||
         (a->rk = new_consumer(a, err)) == NULL || (a->dlq = new_dead_letter(a, err)) == NULL ||
         (a->end_offsets = jc_endoffsets_start(&a->cfg, err)) == NULL ||
         (a->loader = jc_loader_start(a->cfg.conninfo, a->cfg.ledger_retention_days, err)) == NULL) {
@@ -1136,6 +1235,47 @@ static jc_status_t subscribe(jc_aggregator_t *a, jc_error_t *err)
            : jc_error_set(err, JC_ERR_KAFKA, "subscribe: %s", rd_kafka_err2str(e));
 }
 
+/* ---- reference data (issue 13, item 6; refdata.h) ---- */
+
+/* metrics: the per-county slots follow their counties from snapshot old to the installed one. */
+static void remap_counties(int64_t *ms, const jc_reference_t *old)
+{
+    int64_t was[JC_STATS_COUNTIES];
+    size_t n;
+    const jc_county_t *c = jc_reference_counties(old, &n), *first = jc_county_at(0);
+    memcpy(was, ms, sizeof was);
+    memset(ms, 0, sizeof was);
+    for (size_t i = 0; i < n && i < JC_STATS_COUNTIES; i++) {
+        const jc_county_t *now = jc_county_by_code(c[i].code);
+        size_t j = now != NULL && first != NULL ? (size_t)(now - first) : JC_STATS_COUNTIES;
+        if (j < JC_STATS_COUNTIES)
+            ms[j] = was[i];
+    }
+}
+
+/* Between batches (none open, so no verdict changes within one): the reference data read
+ * again if asked or if its version moved; after a new snapshot the signing keys are read again
+ * (a key of a county just added is accepted now). */
+static jc_status_t reference_between_batches(jc_aggregator_t *a, int64_t now, jc_error_t *err)
+{
+    const jc_reference_t *old = NULL;
+    jc_error_t why;
+    if (!jc_refdata_due(&a->ref, now) ||
+        !jc_refdata_between_batches(&a->ref, pg_connect(a, &why) == JC_OK ? a->pg : NULL, now,
+                                    &old))
+        return JC_OK;
+    remap_counties(a->counts.county_newest_ms, old); /* metrics */
+    remap_counties(a->stats.county_newest_ms, old);
+    publish_stats(a);
+    return reread_keys(a, err);
+}
+
+void jc_aggregator_reload_reference(jc_aggregator_t *a)
+{
+    if (a != NULL)
+        jc_refdata_request(&a->ref);
+}
+
 static jc_status_t consume(jc_aggregator_t *a, jc_error_t *err)
 {
     while (!*a->stop && a->fatal == JC_OK) {
@@ -1156,6 +1296,8 @@ static jc_status_t consume(jc_aggregator_t *a, jc_error_t *err)
             return st;
         if (done && a->nbatch == 0)
             break;
+        if (a->nbatch == 0 && (st = reference_between_batches(a, now, err)) != JC_OK)
+            return st;
         housekeeping(a, now);
     }
     if (a->fatal != JC_OK) {
@@ -1212,8 +1354,10 @@ void jc_aggregator_free(jc_aggregator_t *a)
     free(a->rejects);
     free(a->batch);
     jc_fold_free(&a->fold);
+    jc_buf_free(&a->record);
     jc_codec_free(a->codec);
     jc_keys_free(&a->keys);
     PQfinish(a->pg);
+    free(a->gen_conninfo);
     free(a);
 }

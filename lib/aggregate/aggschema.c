@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../pgexec.h"
+#include "jiceng/generation.h"
 
 /* The type information_schema reports for a column of each role. */
 #define T_COUNTY "integer"
@@ -55,11 +56,22 @@ static jc_status_t check_aggregate(PGresult *r, const jc_aggregate_t *a, jc_erro
         st = expect_column(r, a, a->columns[c].name, T_SUM, err);
     if (st == JC_OK && a->kind == JC_AGG_DISTINCT)
         st = expect_column(r, a, a->id, T_TEXT, err);
+    if (st == JC_OK && a->kind == JC_AGG_DISTINCT) /* corrections: versions in force (010) */
+        st = expect_column(r, a, "events", T_SUM, err);
     return st;
 }
 
+static jc_status_t check_columns_in(PGconn *c, const char *schema, jc_error_t *err);
+
 jc_status_t jc_agg_check_columns(PGconn *c, jc_error_t *err)
 {
+    return check_columns_in(c, "jiceng", err);
+}
+
+/* generations (issue 13, item 4): the check on the tables of schema. */
+static jc_status_t check_columns_in(PGconn *c, const char *schema, jc_error_t *err)
+{
+    const char *v[1] = {schema};
     size_t n;
     const jc_aggregate_t *all = jc_aggregates(&n);
     PGresult *r = NULL;
@@ -67,8 +79,8 @@ jc_status_t jc_agg_check_columns(PGconn *c, jc_error_t *err)
         return JC_ERR_INVALID_ARG;
     jc_status_t st = jc_pg_exec(c, "reading the aggregate tables' columns",
                                 "select table_name::text, column_name::text, data_type::text "
-                                "from information_schema.columns where table_schema = 'jiceng'",
-                                0, NULL, &r, NULL, err);
+                                "from information_schema.columns where table_schema = $1",
+                                1, v, &r, NULL, err);
     for (size_t i = 0; st == JC_OK && i < n; i++)
         st = check_aggregate(r, &all[i], err);
     PQclear(r);
@@ -95,15 +107,41 @@ static jc_status_t run_each(PGconn *c, const char *what,
 
 jc_status_t jc_agg_drop_views(PGconn *c, jc_error_t *err)
 {
-    return run_each(c, "dropping the report views", jc_agg_drop_views_sql, err);
+    jc_status_t st = run_each(c, "dropping the report views", jc_agg_drop_views_sql, err);
+    if (st == JC_OK) /* generations: the provenance view reads a generation's progress */
+        st = jc_pg_check(c, PQexec(c, "drop view if exists jiceng.report_generation"),
+                         "dropping the report views", NULL, NULL, err);
+    return st;
 }
 
+/* generations (issue 13, item 4): over the current generation's tables (aggsql.h). */
 jc_status_t jc_agg_create_views(PGconn *c, jc_error_t *err)
 {
-    jc_status_t st = jc_agg_check_columns(c, err);
+    int gen = 1;
+    char schema[JC_GENERATION_SCHEMA_MAX];
+    jc_status_t st = jc_gen_current_synced(c, &gen, err);
+    jc_generation_schema(gen, schema, sizeof schema);
+    return st == JC_OK ? jc_agg_create_views_over(c, schema, gen, err) : st;
+}
+
+jc_status_t jc_agg_create_views_over(PGconn *c, const char *schema, int generation, jc_error_t *err)
+{
+    size_t n;
+    const jc_aggregate_t *all = jc_aggregates(&n);
+    jc_buf_t sql = {0};
+    jc_status_t st = check_columns_in(c, schema, err);
     if (st == JC_OK)
         st = run_each(c, "creating the report views", jc_agg_drop_views_sql, err);
-    if (st == JC_OK)
-        st = run_each(c, "creating the report views", jc_agg_create_views_sql, err);
+    for (size_t i = 0; st == JC_OK && i < n; i++) {
+        if (jc_agg_create_views_sql_in(&all[i], schema, &sql) != JC_OK)
+            st = jc_error_set(err, JC_ERR_NOMEM, "creating the report views of %s: out of memory", all[i].table);
+        else
+            st = jc_pg_check(c, PQexec(c, (const char *)sql.data), "creating the report views", NULL, NULL, err);
+    }
+    if (st == JC_OK && jc_agg_generation_view_sql(schema, generation, &sql) != JC_OK)
+        st = jc_error_set(err, JC_ERR_NOMEM, "creating jiceng.report_generation: out of memory");
+    else if (st == JC_OK)
+        st = jc_pg_check(c, PQexec(c, (const char *)sql.data), "creating jiceng.report_generation", NULL, NULL, err);
+    jc_buf_free(&sql);
     return st;
 }

@@ -13,8 +13,7 @@
 #include "dedup.h"
 #include "fold.h"
 #include "jiceng/buf.h"
-
-#define JC_LEDGER_ENTRY 20 /* 16-byte event id + 4-byte content hash (big-endian) */
+#include "ledger.h"
 
 /* One assigned partition: what PostgreSQL holds for it, and what the open batch adds. */
 typedef struct jc_part {
@@ -31,9 +30,10 @@ typedef struct jc_part {
     int loading;          /* paused while the loader reads its ledger (loader.h) */
     uint64_t ticket;      /* loading: the loader's request */
     uint64_t batches_at;  /* loading: batches committed when it was asked for */
-    jc_dedup_t seen;      /* ids applied by committed batches, within the dedup window */
-    jc_dedup_t pending;   /* ids the open batch applies */
-    jc_buf_t ledger;      /* the open batch's new ids as JC_LEDGER_ENTRY entries */
+    jc_dedup_t seen;      /* ids applied by committed batches, within the dedup window, with
+                             the record of each one's version in force (ledger.h) */
+    jc_dedup_t pending;   /* ids the open batch applies or replaces (these records win) */
+    jc_buf_t ledger;      /* the open batch's ids and records, as format 2 entries (ledger.h) */
 } jc_part_t;
 
 /* A rejected message, kept until its batch commits: everything needed to write it to

@@ -1,5 +1,5 @@
 /*
- * dedup.c: compact per-partition set of applied event ids (see dedup.h).
+ * dedup.c: compact per-partition set of applied event ids and their records (see dedup.h).
  *
  * Open addressing with linear probing over 16-byte slots; the home slot is the fingerprint's
  * high 32 bits scaled to the capacity (multiply-shift, so the capacity need not be a power of
@@ -7,6 +7,8 @@
  * bytes per id). Tables of a megabyte or more are mapped straight from the kernel, so a table
  * replaced by a bigger one goes back to the system at once instead of staying in the
  * allocator's heap: resident memory then follows the live table, as the bound promises.
+ * Records go to an arena that grows by half too (realloc); a slot keeps its record's position,
+ * so a record read from the set is valid until the set next changes.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "dedup.h"
@@ -16,6 +18,7 @@
 #include <sys/mman.h>
 
 #include "../internal.h"
+#include "ledger.h"
 
 #define SLOT 16
 #define MAP_AT (1u << 20) /* tables this large are mmap()ed */
@@ -55,6 +58,7 @@ void jc_dedup_init(jc_dedup_t *d)
 void jc_dedup_free(jc_dedup_t *d)
 {
     slots_free(d->slots, d->cap);
+    free(d->arena);
     jc_dedup_init(d);
 }
 
@@ -63,6 +67,7 @@ void jc_dedup_clear(jc_dedup_t *d)
     if (d->slots != NULL)
         memset(d->slots, 0, d->cap * SLOT);
     d->count = 0;
+    d->arena_len = 0;
 }
 
 static size_t home(jc_dedup_key_t k, size_t cap)
@@ -70,54 +75,46 @@ static size_t home(jc_dedup_key_t k, size_t cap)
     return (size_t)(((k.a >> 32) * (uint64_t)cap) >> 32);
 }
 
-static void put(uint8_t *slots, size_t cap, jc_dedup_key_t k, uint32_t content)
+/* The slot of k, or the empty slot where it would go. */
+static uint8_t *probe(const uint8_t *slots, size_t cap, jc_dedup_key_t k)
 {
     size_t i = home(k, cap);
     for (;;) {
-        uint64_t a;
-        memcpy(&a, slots + i * SLOT, 8);
-        if (a == 0)
-            break;
-        if (++i == cap)
-            i = 0;
-    }
-    uint8_t *s = slots + i * SLOT;
-    memcpy(s, &k.a, 8);
-    memcpy(s + 8, &k.b, 4);
-    memcpy(s + 12, &content, 4);
-}
-
-int jc_dedup_find(const jc_dedup_t *d, jc_dedup_key_t k, uint32_t *content)
-{
-    if (d->cap == 0)
-        return 0;
-    size_t i = home(k, d->cap);
-    for (;;) {
-        const uint8_t *s = d->slots + i * SLOT;
+        const uint8_t *s = slots + i * SLOT;
         uint64_t a;
         uint32_t b;
         memcpy(&a, s, 8);
         if (a == 0)
-            return 0;
+            return (uint8_t *)s;
         memcpy(&b, s + 8, 4);
-        if (a == k.a && b == k.b) {
-            memcpy(content, s + 12, 4);
-            return 1;
-        }
-        if (++i == d->cap)
+        if (a == k.a && b == k.b)
+            return (uint8_t *)s;
+        if (++i == cap)
             i = 0;
     }
 }
 
-/* Slot i of slots: 0 if empty, else 1 with its key and content. */
-static int read_slot(const uint8_t *slots, size_t i, jc_dedup_key_t *k, uint32_t *content)
+static void set_slot(uint8_t *s, jc_dedup_key_t k, uint32_t at)
 {
-    const uint8_t *s = slots + i * SLOT;
-    memcpy(&k->a, s, 8);
-    if (k->a == 0)
+    memcpy(s, &k.a, 8);
+    memcpy(s + 8, &k.b, 4);
+    memcpy(s + 12, &at, 4);
+}
+
+int jc_dedup_find(const jc_dedup_t *d, jc_dedup_key_t k, const uint8_t **rec, size_t *len)
+{
+    if (d->cap == 0)
         return 0;
-    memcpy(&k->b, s + 8, 4);
-    memcpy(content, s + 12, 4);
+    const uint8_t *s = probe(d->slots, d->cap, k);
+    uint64_t a, n;
+    uint32_t at;
+    memcpy(&a, s, 8);
+    if (a == 0)
+        return 0;
+    memcpy(&at, s + 12, 4);
+    size_t used = jc_varint_get(d->arena + at, d->arena + d->arena_len, &n);
+    *rec = d->arena + at + used;
+    *len = (size_t)n;
     return 1;
 }
 
@@ -127,37 +124,77 @@ static jc_status_t grow(jc_dedup_t *d)
     uint8_t *slots = slots_alloc(cap);
     if (slots == NULL)
         return JC_ERR_NOMEM;
-    jc_dedup_key_t k;
-    uint32_t content;
-    for (size_t i = 0; i < d->cap; i++)
-        if (read_slot(d->slots, i, &k, &content))
-            put(slots, cap, k, content);
+    for (size_t i = 0; i < d->cap; i++) {
+        const uint8_t *s = d->slots + i * SLOT;
+        uint64_t a;
+        memcpy(&a, s, 8);
+        if (a != 0) {
+            jc_dedup_key_t k = {.a = a};
+            memcpy(&k.b, s + 8, 4);
+            memcpy(probe(slots, cap, k), s, SLOT);
+        }
+    }
     slots_free(d->slots, d->cap);
     d->slots = slots;
     d->cap = cap;
     return JC_OK;
 }
 
-jc_status_t jc_dedup_add(jc_dedup_t *d, jc_dedup_key_t k, uint32_t content)
+/* Append a record (its length, then its bytes) to the arena; its position into *at. */
+static jc_status_t arena_add(jc_dedup_t *d, const uint8_t *rec, size_t len, uint32_t *at)
 {
+    size_t need = d->arena_len + JC_VARINT_MAX + len;
+    if (need > UINT32_MAX)
+        return JC_ERR_NOMEM;
+    if (need > d->arena_cap) {
+        size_t cap = d->arena_cap < 4096 ? 4096 : d->arena_cap + d->arena_cap / 2;
+        if (cap < need)
+            cap = need;
+        uint8_t *p = realloc(d->arena, cap);
+        if (p == NULL)
+            return JC_ERR_NOMEM;
+        d->arena = p;
+        d->arena_cap = cap;
+    }
+    *at = (uint32_t)d->arena_len;
+    d->arena_len += jc_varint_put(d->arena + d->arena_len, len);
+    memcpy(d->arena + d->arena_len, rec, len);
+    d->arena_len += len;
+    return JC_OK;
+}
+
+jc_status_t jc_dedup_put(jc_dedup_t *d, jc_dedup_key_t k, const uint8_t *rec, size_t len)
+{
+    uint32_t at;
     if ((d->count + 1) * 4 > d->cap * 3 && grow(d) != JC_OK)
         return JC_ERR_NOMEM;
-    put(d->slots, d->cap, k, content);
-    d->count++;
+    if (arena_add(d, rec, len, &at) != JC_OK)
+        return JC_ERR_NOMEM;
+    uint8_t *s = probe(d->slots, d->cap, k);
+    uint64_t a;
+    memcpy(&a, s, 8);
+    d->count += a == 0;
+    set_slot(s, k, at);
     return JC_OK;
 }
 
 jc_status_t jc_dedup_merge(jc_dedup_t *dst, const jc_dedup_t *src)
 {
-    jc_dedup_key_t k;
-    uint32_t content;
-    for (size_t i = 0; i < src->cap; i++)
-        if (read_slot(src->slots, i, &k, &content) && jc_dedup_add(dst, k, content) != JC_OK)
+    for (size_t i = 0; i < src->cap; i++) {
+        const uint8_t *s = src->slots + i * SLOT, *rec;
+        jc_dedup_key_t k;
+        size_t len;
+        memcpy(&k.a, s, 8);
+        if (k.a == 0)
+            continue;
+        memcpy(&k.b, s + 8, 4);
+        if (!jc_dedup_find(src, k, &rec, &len) || jc_dedup_put(dst, k, rec, len) != JC_OK)
             return JC_ERR_NOMEM;
+    }
     return JC_OK;
 }
 
 size_t jc_dedup_bytes(const jc_dedup_t *d)
 {
-    return d->cap * SLOT;
+    return d->cap * SLOT + d->arena_cap;
 }

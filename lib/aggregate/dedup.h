@@ -1,14 +1,18 @@
 /*
- * dedup.h: the in-memory side of the dedup ledger: a compact set of the event ids one
- * partition has applied, each with a hash of the event's content.
+ * dedup.h: the in-memory side of the dedup ledger: per partition, each event id applied and the
+ * version of it in force (revision, content hash and contribution, as a ledger record,
+ * ledger.h), so that a re-send is recognised and a correction can subtract what it replaces
+ * without a round trip.
  *
- * An entry is 16 bytes: a 96-bit fingerprint of the 128-bit event id and a 32-bit content
- * hash. The table is kept between half and three-quarters full (it grows by half), so it
- * costs 21 to 32 bytes per event. A false "seen before" needs two ids whose 96-bit
+ * A slot is 16 bytes: a 96-bit fingerprint of the 128-bit event id and the 32-bit position of
+ * the id's record in the set's arena, where records are stored one after the other, each
+ * preceded by its length as a varint. The table is kept between half and three-quarters full
+ * (it grows by half), so the slots cost 21 to 32 bytes per id; the arena adds the record's
+ * length (about 20 to 40 bytes an event: see docs/architecture.md, "Corrections"). A replaced
+ * record stays in the arena until the set is rebuilt (a load or a clear), so corrections add
+ * their record's bytes again each. A false "seen before" needs two ids whose 96-bit
  * fingerprints collide: for 10 million ids in one partition's window that is a chance of about
- * 1e-15; the full ids stay in PostgreSQL's ledger. A conflicting duplicate (same id, other
- * content) is recognised unless the two contents' 32-bit hashes collide (1 in 4 billion), in
- * which case it is treated as a plain re-send: not counted twice, but not kept in rejects.
+ * 1e-15; the full ids stay in PostgreSQL's ledger.
  */
 #ifndef JC_DEDUP_H
 #define JC_DEDUP_H
@@ -24,8 +28,10 @@ typedef struct jc_dedup_key {
 } jc_dedup_key_t;
 
 typedef struct jc_dedup {
-    uint8_t *slots; /* cap entries of 16 bytes: a (8), b (4), content (4) */
+    uint8_t *slots; /* cap entries of 16 bytes: a (8), b (4), record position (4) */
     size_t cap, count;
+    uint8_t *arena; /* the records: varint length, then the record's bytes */
+    size_t arena_len, arena_cap;
 } jc_dedup_t;
 
 /* The fingerprint of a 16-byte event id. */
@@ -35,17 +41,18 @@ void jc_dedup_init(jc_dedup_t *d);
 void jc_dedup_free(jc_dedup_t *d);
 void jc_dedup_clear(jc_dedup_t *d); /* empty it, keeping the memory */
 
-/* 1 and *content if the id is in the set, else 0. */
-int jc_dedup_find(const jc_dedup_t *d, jc_dedup_key_t k, uint32_t *content);
+/* 1 with the id's record (*rec, *len; valid until the set next changes) if it is in the set,
+ * else 0. */
+int jc_dedup_find(const jc_dedup_t *d, jc_dedup_key_t k, const uint8_t **rec, size_t *len);
 
-/* Add an id not yet in the set. JC_ERR_NOMEM if the table cannot grow. */
-jc_status_t jc_dedup_add(jc_dedup_t *d, jc_dedup_key_t k, uint32_t content);
+/* Set the id's record: add the id, or replace its record if it is there. JC_ERR_NOMEM if the
+ * table or the arena cannot grow (the arena holds at most 4 GiB). rec may not point into d. */
+jc_status_t jc_dedup_put(jc_dedup_t *d, jc_dedup_key_t k, const uint8_t *rec, size_t len);
 
-/* Add every id of src to dst, which must hold none of them (the aggregator adds an id to a
- * batch's set only after not finding it in the committed one). */
+/* jc_dedup_put every id of src into dst (src's records replace dst's). */
 jc_status_t jc_dedup_merge(jc_dedup_t *dst, const jc_dedup_t *src);
 
-/* Bytes the table holds. */
+/* Bytes the table and the arena hold. */
 size_t jc_dedup_bytes(const jc_dedup_t *d);
 
 #endif

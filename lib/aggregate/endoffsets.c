@@ -41,8 +41,9 @@
 #define FAIL_REPEAT_MS 60000    /* between two end_offsets_failed lines of one failure */
 #define NCOLS 4                 /* topic, partition, start offset, end offset */
 
+/* end_offsets unqualified: the aggregator's generation's (search_path, jiceng/generation.h) */
 static const char UPSERT_SQL[] =
-    "insert into jiceng.end_offsets as e "
+    "insert into end_offsets as e "
     "(group_id, topic, partition, start_offset, end_offset, observed_at) "
     "select $1, u.t, u.p, u.s, u.e, clock_timestamp() - make_interval(secs => $6::float8 / 1000) "
     "from unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) as u(t, p, s, e) "
@@ -221,7 +222,7 @@ static jc_status_t store(jc_endoffsets_t *r, const rd_kafka_topic_partition_list
     if (st == JC_OK && *stored > 0) {
         snprintf(age, sizeof age, "%lld", (long long)(jc_mono_ms() - asked_ms));
         v[1 + NCOLS] = age;
-        st = jc_pg_exec(r->pg, "end offsets: writing jiceng.end_offsets", UPSERT_SQL, 2 + NCOLS, v,
+        st = jc_pg_exec(r->pg, "end offsets: writing end_offsets", UPSERT_SQL, 2 + NCOLS, v,
                         NULL, NULL, err);
     }
     if (st == JC_OK && bad > 0) {

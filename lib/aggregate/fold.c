@@ -4,7 +4,9 @@
  * The fold knows no event type and no column: for each aggregate of the event's type (the
  * compiled description, plan.h) it takes the event's row -- key and per-column values, the
  * same computation the benchmark's baseline uses (jc_agg_event_row) -- and adds the values
- * to the map entry of the key (sum tables) or makes sure the key is there (distinct tables).
+ * to the map entry of the key (sum tables) or counts the key's event versions (distinct
+ * tables: one int64 per key). A correction's subtraction reads the replaced version's rows back
+ * from its ledger record (ledger.h) and folds them with the sign -1 through the same fold_row.
  */
 #include "fold.h"
 
@@ -24,7 +26,8 @@ void jc_fold_init(jc_fold_t *f)
     memset(f, 0, sizeof *f);
     f->plans = jc_agg_plans(NULL);
     for (size_t t = 0; t < n; t++)
-        jc_keymap_init(&f->maps[t], key_size(&all[t]), (size_t)all[t].ncolumns * sizeof(int64_t));
+        jc_keymap_init(&f->maps[t], key_size(&all[t]),
+                       (size_t)(all[t].kind == JC_AGG_DISTINCT ? 1 : all[t].ncolumns) * sizeof(int64_t));
 }
 
 void jc_fold_free(jc_fold_t *f)
@@ -45,11 +48,13 @@ void jc_fold_reset(jc_fold_t *f)
     f->events = 0;
 }
 
-/* Add one row of aggregate p to map m. */
-static jc_status_t fold_row(jc_keymap_t *m, const jc_agg_plan_t *p, const jc_agg_row_t *row)
+/* Add one row of aggregate p to map m, times sign (+1 or -1). */
+static jc_status_t fold_row(jc_keymap_t *m, const jc_agg_plan_t *p, const jc_agg_row_t *row, int64_t sign)
 {
     jc_fold_key_t k;
     int inserted;
+    if (p->agg->kind == JC_AGG_DISTINCT && row->id == NULL)
+        return JC_OK; /* a withdrawn version: no row */
     memset(&k, 0, sizeof k);
     k.county = row->county;
     k.day = row->day;
@@ -59,12 +64,42 @@ static jc_status_t fold_row(jc_keymap_t *m, const jc_agg_plan_t *p, const jc_agg
     int64_t *sums = jc_keymap_upsert(m, &k, &inserted);
     if (sums == NULL)
         return JC_ERR_NOMEM;
+    if (p->agg->kind == JC_AGG_DISTINCT)
+        sums[0] += sign;
     for (int c = 0; c < p->agg->ncolumns; c++)
-        sums[c] += row->value[c];
+        sums[c] += sign * row->value[c];
     return JC_OK;
 }
 
 jc_status_t jc_fold_event(jc_fold_t *f, const jc_event_t *ev)
+{
+    return jc_fold_event_rec(f, ev, NULL);
+}
+
+jc_status_t jc_fold_subtract(jc_fold_t *f, jc_event_type_t type, const jc_version_t *v)
+{
+    if (f->plans == NULL || (unsigned)type >= JC_EVENT_TYPE_COUNT || !v->known)
+        return JC_ERR_INVALID_ARG;
+    const jc_agg_plans_t *ps = f->plans;
+    jc_agg_row_t row;
+    char id[JC_ID_MAX + 1];
+    for (int pass = 0; pass < 2; pass++) { /* 0: the whole record decodes; 1: fold it */
+        const uint8_t *p = v->rows;
+        for (int i = 0; i < ps->ntype[type]; i++) {
+            int a = ps->by_type[type][i];
+            jc_status_t st = jc_record_next_row(ps->agg[a].agg, v, &p, &row, id);
+            if (st == JC_OK && pass == 1)
+                st = fold_row(&f->maps[a], &ps->agg[a], &row, -1);
+            if (st != JC_OK)
+                return st;
+        }
+        if (p != v->rows + v->rows_len)
+            return JC_ERR_MALFORMED;
+    }
+    return JC_OK;
+}
+
+jc_status_t jc_fold_event_rec(jc_fold_t *f, const jc_event_t *ev, jc_buf_t *rec)
 {
     if (f->plans == NULL || (unsigned)ev->type >= JC_EVENT_TYPE_COUNT)
         return JC_ERR_INVALID_ARG;
@@ -73,7 +108,9 @@ jc_status_t jc_fold_event(jc_fold_t *f, const jc_event_t *ev)
     for (int i = 0; i < ps->ntype[ev->type]; i++) {
         int a = ps->by_type[ev->type][i];
         jc_agg_plan_row(&ps->agg[a], ev, &row);
-        jc_status_t st = fold_row(&f->maps[a], &ps->agg[a], &row);
+        jc_status_t st = fold_row(&f->maps[a], &ps->agg[a], &row, 1);
+        if (st == JC_OK && rec != NULL)
+            st = jc_record_put_row(rec, ps->agg[a].agg, &row);
         if (st != JC_OK)
             return st;
     }

@@ -3,7 +3,10 @@
  *
  * The batch keeps, per aggregate of the description (jiceng/aggregates.h), a map from the
  * row's key (county, local day, dimensions, and for a distinct table the id) to what the batch
- * adds: the sums of a sum table's columns, nothing for a distinct table (the key is the row).
+ * adds: the sums of a sum table's columns, the net number of event versions in force for a
+ * distinct table's key. A correction folds the replaced version's contribution (from its
+ * ledger record, ledger.h) with the sign -1 and the new one's with +1, so deltas may be
+ * negative.
  * A flush turns each map into ONE upsert statement, so PostgreSQL's work follows the number of
  * distinct keys per batch, not the number of events.
  */
@@ -14,6 +17,7 @@
 
 #include "jiceng/aggregates.h"
 #include "keymap.h"
+#include "ledger.h"
 #include "plan.h"
 
 /* The key of every map: county, day (days since 1970-01-01, local), dims (symbol indexes), and
@@ -43,5 +47,13 @@ void jc_fold_reset(jc_fold_t *f);
 /* Fold one validated event. JC_ERR_NOMEM if a map cannot grow; JC_ERR_INVALID_ARG if the
  * event's type is unknown or the description does not compile. */
 jc_status_t jc_fold_event(jc_fold_t *f, const jc_event_t *ev);
+
+/* jc_fold_event, and if rec is not NULL append the event's rows to the record begun in rec
+ * (jc_record_begin; ledger.h), so the ledger can subtract them later. */
+jc_status_t jc_fold_event_rec(jc_fold_t *f, const jc_event_t *ev, jc_buf_t *rec);
+
+/* Subtract the contribution of a version in force (a decoded ledger record of an event of type
+ * type, known). JC_ERR_MALFORMED if its rows do not decode against the description. */
+jc_status_t jc_fold_subtract(jc_fold_t *f, jc_event_type_t type, const jc_version_t *v);
 
 #endif

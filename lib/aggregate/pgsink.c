@@ -8,14 +8,24 @@
  *      the batch has partitions, another consumer has moved on: roll back (JC_ERR_FENCED).
  *      Doing this first also takes the rows' locks, so two consumers racing for a partition
  *      serialise here and the loser fails the comparison;
- *   2. one dedup-ledger row per partition (its new ids as one bytea, sent in binary);
+ *   2. one dedup-ledger row per partition (format 2, ledger.h: each id the batch applied or
+ *      replaced with its version's record, as one bytea, sent in binary);
  *   3. one INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE per aggregate table (sums
- *      added) or ON CONFLICT DO NOTHING (distinct tables), all columns as array parameters;
- *      the statement and the arrays' order come from the aggregate description
- *      (jc_agg_upsert_sql), the rows from the fold's maps;
+ *      added; a distinct table's events, the versions in force per key, added), all columns as
+ *      array parameters; the statement and the arrays' order come from the aggregate
+ *      description (jc_agg_upsert_sql), the rows from the fold's maps. Corrections make deltas
+ *      negative. A sums row stays when it reaches 0 (it exists once any applied version
+ *      touched its key, however the versions fell into batches: a key whose deltas net to 0
+ *      in the batch is written too, as the generator's truth expects, docs/generator.md). A
+ *      distinct row must not outlive its last version in force: keys whose events delta is 0
+ *      are left out, and the keys with a negative one are given to one DELETE
+ *      (jc_agg_prune_sql) that removes those of their rows left at events 0;
  *   4. one INSERT of the rejects, with their headers (sent as three flat arrays, reject number,
  *      name and value, and gathered per reject into jiceng.record_header arrays by a join);
- * then COMMIT. Every array literal is checked before it is sent (jc_pgarray_end is NULL after
+ * then COMMIT. Generations (issue 13, item 4): a generation's own tables (consumer_progress,
+ * dedup_ledger, the aggregate tables) are named unqualified, and the aggregator's connections
+ * set search_path to the schema of the generation it writes (jiceng/generation.h); the rejects
+ * stay in schema jiceng, shared. Every array literal is checked before it is sent (jc_pgarray_end is NULL after
  * any failed append), as is the statement text: an incomplete array would insert nothing and
  * commit the batch's offsets without its deltas, so it fails the flush (JC_ERR_NOMEM, rolled
  * back) instead.
@@ -29,13 +39,14 @@
 #include "../internal.h"
 #include "../pgexec.h"
 #include "jiceng/jtime.h"
+#include "ledger.h"
 
 #define OFFSET_COLS 6 /* topic, partition, expected, next, high watermark, newest event */
 #define REJECT_COLS 9 /* topic, partition, offset, key, payload, status, reason, schema id, event id */
 #define HEADER_COLS 3 /* the rejects' headers, flattened: reject number (1-based), name, value */
 /* The most array parameters one statement takes: an aggregate's key, its sums or its id, or
  * the offsets', or the rejects' columns. */
-#define MAX_COLS (2 + JC_AGG_MAX_DIMS + JC_AGG_MAX_COLUMNS)
+#define MAX_COLS (2 + JC_AGG_MAX_DIMS + JC_AGG_MAX_COLUMNS + 2)
 _Static_assert(MAX_COLS >= OFFSET_COLS && MAX_COLS >= REJECT_COLS + HEADER_COLS && JC_AGG_MAX_COLUMNS >= 1,
                "MAX_COLS must hold every statement's array parameters");
 
@@ -57,7 +68,7 @@ jc_status_t jc_sink_load_offset(PGconn *c, const char *group, const char *topic,
     const char *v[3] = {group, topic, part};
     PGresult *r = NULL;
     jc_status_t st = jc_pg_exec(c, "reading consumer_progress",
-                                "select next_offset from jiceng.consumer_progress "
+                                "select next_offset from consumer_progress "
                                 "where group_id = $1 and topic = $2 and partition = $3",
                                 3, v, &r, NULL, err);
     if (st != JC_OK)
@@ -72,15 +83,42 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static jc_status_t add_entries(jc_dedup_t *seen, const uint8_t *p, size_t len)
+/* A format 1 row (before migration 010): 20-byte entries, id and content hash; each id not yet
+ * in the set becomes a revision 0 whose contribution is unknown. */
+static jc_status_t add_old_entries(jc_dedup_t *seen, const uint8_t *p, size_t len, jc_buf_t *rec)
 {
-    for (size_t off = 0; off + JC_LEDGER_ENTRY <= len; off += JC_LEDGER_ENTRY) {
+    for (size_t off = 0; off + JC_LEDGER_OLD_ENTRY <= len; off += JC_LEDGER_OLD_ENTRY) {
         jc_dedup_key_t k = jc_dedup_key(p + off);
-        uint32_t content;
-        if (!jc_dedup_find(seen, k, &content) && jc_dedup_add(seen, k, be32(p + off + 16)) != JC_OK)
+        const uint8_t *had;
+        size_t hlen;
+        if (jc_dedup_find(seen, k, &had, &hlen))
+            continue;
+        if (jc_record_old(rec, be32(p + off + 16)) != JC_OK || jc_dedup_put(seen, k, rec->data, rec->len) != JC_OK)
             return JC_ERR_NOMEM;
     }
     return JC_OK;
+}
+
+/* A format 2 row: (id, record) entries; rows are read in offset order, so a later entry (a
+ * correction) replaces the id's earlier one. */
+static jc_status_t add_entries(jc_dedup_t *seen, const uint8_t *p, size_t len)
+{
+    const uint8_t *end = p + len, *id, *rec;
+    size_t rlen;
+    int more;
+    while ((more = jc_ledger_next(&p, end, &id, &rec, &rlen)) > 0)
+        if (jc_dedup_put(seen, jc_dedup_key(id), rec, rlen) != JC_OK)
+            return JC_ERR_NOMEM;
+    return more == 0 ? JC_OK : JC_ERR_MALFORMED;
+}
+
+static jc_status_t add_row(jc_dedup_t *seen, PGresult *r, int i, jc_buf_t *rec)
+{
+    const uint8_t *p = (const uint8_t *)PQgetvalue(r, i, 1);
+    size_t len = (size_t)PQgetlength(r, i, 1);
+    if (PQgetlength(r, i, 0) == 4 && be32((const uint8_t *)PQgetvalue(r, i, 0)) == 1)
+        return add_old_entries(seen, p, len, rec);
+    return add_entries(seen, p, len);
 }
 
 jc_status_t jc_sink_load_ledger(PGconn *c, const char *topic, int32_t partition, int retention_days,
@@ -90,15 +128,20 @@ jc_status_t jc_sink_load_ledger(PGconn *c, const char *topic, int32_t partition,
     snprintf(part, sizeof part, "%d", (int)partition);
     snprintf(days, sizeof days, "%d", retention_days);
     const char *v[3] = {topic, part, days};
-    PGresult *r = PQexecParams(c, "select entries from jiceng.dedup_ledger where topic = $1 and "
-                                  "partition = $2 and created_at > now() - make_interval(days => $3::int)",
+    PGresult *r = PQexecParams(c, "select format::int4, entries from dedup_ledger where topic = $1 and "
+                                  "partition = $2 and created_at > now() - make_interval(days => $3::int) "
+                                  "order by first_offset",
                                3, NULL, v, NULL, NULL, 1);
     jc_status_t st = jc_pg_check(c, r, "reading dedup_ledger", &r, NULL, err);
     if (st != JC_OK)
         return st;
+    jc_buf_t rec = {0};
     for (int i = 0; i < PQntuples(r) && st == JC_OK; i++)
-        st = add_entries(seen, (const uint8_t *)PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
+        st = add_row(seen, r, i, &rec);
     PQclear(r);
+    jc_buf_free(&rec);
+    if (st == JC_ERR_MALFORMED)
+        return jc_error_set(err, st, "%s [%d]: a dedup_ledger row does not decode", topic, (int)partition);
     return st == JC_OK ? JC_OK
                        : jc_error_set(err, JC_ERR_NOMEM, "%s [%d]: no memory for the dedup set", topic, (int)partition);
 }
@@ -109,7 +152,7 @@ jc_status_t jc_sink_expire_ledger(PGconn *c, int retention_days, jc_error_t *err
     snprintf(days, sizeof days, "%d", retention_days);
     const char *v[1] = {days};
     return jc_pg_exec(c, "expiring dedup_ledger",
-                      "delete from jiceng.dedup_ledger where created_at < now() - make_interval(days => $1::int)",
+                      "delete from dedup_ledger where created_at < now() - make_interval(days => $1::int)",
                       1, v, NULL, NULL, err);
 }
 
@@ -139,14 +182,14 @@ static jc_status_t flush_offsets(PGconn *c, const jc_batch_t *b, jc_pgarray_t *c
         jc_status_t st = end_arrays(col, OFFSET_COLS, v + 1, "consumer_progress", err);
         if (st == JC_OK)
             st = jc_pg_exec(c, "advancing offsets", pass == 0 ?
-            "update jiceng.consumer_progress p set next_offset = u.n, high_watermark = u.hw, "
+            "update consumer_progress p set next_offset = u.n, high_watermark = u.hw, "
             " newest_event_at = greatest(p.newest_event_at, case when u.ne > 0 then to_timestamp(u.ne / 1000.0) end), "
             " updated_at = now() "
             "from unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) "
             " as u(topic, partition, expected, n, hw, ne) "
             "where p.group_id = $1 and p.topic = u.topic and p.partition = u.partition and p.next_offset = u.expected"
             :
-            "insert into jiceng.consumer_progress (group_id, topic, partition, next_offset, high_watermark, newest_event_at) "
+            "insert into consumer_progress (group_id, topic, partition, next_offset, high_watermark, newest_event_at) "
             "select $1, u.topic, u.partition, u.n, u.hw, case when u.ne > 0 then to_timestamp(u.ne / 1000.0) end "
             "from unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) "
             " as u(topic, partition, expected, n, hw, ne) on conflict do nothing",
@@ -173,7 +216,8 @@ static jc_status_t flush_ledger(PGconn *c, const jc_batch_t *b, jc_error_t *err)
         int lens[4] = {0, 0, 0, (int)p->ledger.len};
         int fmts[4] = {0, 0, 0, 1};
         jc_status_t st = jc_pg_check(c, PQexecParams(c,
-            "insert into jiceng.dedup_ledger (topic, partition, first_offset, entries) values ($1, $2, $3, $4)",
+            "insert into dedup_ledger (topic, partition, first_offset, entries, format) "
+            "values ($1, $2, $3, $4, 2)",
             4, NULL, v, lens, fmts, 0), "writing dedup_ledger", NULL, NULL, err);
         if (st != JC_OK)
             return st;
@@ -181,36 +225,98 @@ static jc_status_t flush_ledger(PGconn *c, const jc_batch_t *b, jc_error_t *err)
     return JC_OK;
 }
 
-/* One aggregate's map as its upsert: one array per column, in the order of jc_agg_upsert_sql
- * (county, day, dims, then the sums or the id). */
-static jc_status_t flush_table(PGconn *c, const jc_aggregate_t *a, const jc_keymap_t *m, jc_pgarray_t *col,
-                               jc_buf_t *sql, jc_error_t *err)
+/* The key columns of k (county, day, dims, and a distinct table's id) onto col[0..]. */
+static int key_columns(jc_pgarray_t *col, const jc_aggregate_t *a, const jc_fold_key_t *k)
 {
-    int ncols = 2 + a->ndims + a->ncolumns + (a->kind == JC_AGG_DISTINCT);
-    for (int i = 0; i < ncols; i++)
-        jc_pgarray_begin(&col[i]);
     char day[16];
-    for (size_t e = 0; e < m->count; e++) {
-        const jc_fold_key_t *k = (const jc_fold_key_t *)jc_keymap_key(m, e);
-        const int64_t *s = (const int64_t *)jc_keymap_value(m, e);
-        int i = 0;
-        jc_pgarray_int(&col[i++], k->county);
-        jc_day_format(k->day, day, sizeof day);
-        jc_pgarray_text(&col[i++], day);
-        for (int d = 0; d < a->ndims; d++)
-            jc_pgarray_text(&col[i++], jc_agg_dim_symbol(a, d, k->dim[d]));
-        for (int x = 0; x < a->ncolumns; x++)
-            jc_pgarray_int(&col[i++], s[x]);
-        if (a->kind == JC_AGG_DISTINCT)
-            jc_pgarray_text(&col[i++], k->id);
+    int i = 0;
+    jc_pgarray_int(&col[i++], k->county);
+    jc_day_format(k->day, day, sizeof day);
+    jc_pgarray_text(&col[i++], day);
+    for (int d = 0; d < a->ndims; d++)
+        jc_pgarray_text(&col[i++], jc_agg_dim_symbol(a, d, k->dim[d]));
+    return i;
+}
+
+/* How many deltas an entry of a's map holds (the sums, or a distinct key's events). */
+static int deltas(const jc_aggregate_t *a)
+{
+    return a->kind == JC_AGG_DISTINCT ? 1 : a->ncolumns;
+}
+
+/* 1 if any of the entry's deltas is negative, 0 if none, -1 if all are 0 (nothing to write).
+ * A sums entry is always written (0 or 1): its row exists once a version touched its key. */
+static int delta_sign(const jc_aggregate_t *a, const int64_t *s)
+{
+    int any = a->kind == JC_AGG_SUMS, neg = 0;
+    for (int x = 0; x < deltas(a); x++) {
+        any |= s[x] != 0;
+        neg |= s[x] < 0;
     }
+    return neg ? 1 : any ? 0 : -1;
+}
+
+/* Run statement sql (made by make) with the ncols arrays of col. */
+static jc_status_t run_arrays(PGconn *c, const jc_aggregate_t *a, jc_pgarray_t *col, int ncols,
+                              jc_status_t (*make)(const jc_aggregate_t *, const char *, jc_buf_t *),
+                              jc_buf_t *sql, jc_error_t *err)
+{
     const char *v[MAX_COLS];
     jc_status_t st = end_arrays(col, ncols, v, a->table, err);
-    if (st == JC_OK && jc_agg_upsert_sql(a, "jiceng", JC_AGG_ROWS_ARRAYS, sql) != JC_OK)
-        st = jc_error_set(err, JC_ERR_NOMEM, "flush: out of memory composing the upsert of %s", a->table);
+    if (st == JC_OK && make(a, NULL, sql) != JC_OK)
+        st = jc_error_set(err, JC_ERR_NOMEM, "flush: out of memory composing a statement of %s", a->table);
     if (st == JC_OK)
         st = jc_pg_exec(c, a->table, (const char *)sql->data, ncols, v, NULL, NULL, err);
     return st;
+}
+
+static jc_status_t upsert_sql(const jc_aggregate_t *a, const char *schema, jc_buf_t *sql)
+{
+    return jc_agg_upsert_sql(a, schema, JC_AGG_ROWS_ARRAYS, sql);
+}
+
+/* One aggregate's map as its upsert: one array per column, in the order of jc_agg_upsert_sql
+ * (county, day, dims, then the sums, or the id and the events); distinct keys whose events
+ * delta is 0 are left out. Then, if a distinct key had a negative delta (corrections), those
+ * keys' rows left at events 0 are deleted (jc_agg_prune_sql). */
+static jc_status_t flush_table(PGconn *c, const jc_aggregate_t *a, const jc_keymap_t *m, jc_pgarray_t *col,
+                               jc_buf_t *sql, jc_error_t *err)
+{
+    int ncols = 2 + a->ndims + a->ncolumns + 2 * (a->kind == JC_AGG_DISTINCT);
+    size_t rows = 0, negative = 0;
+    for (int i = 0; i < ncols; i++)
+        jc_pgarray_begin(&col[i]);
+    for (size_t e = 0; e < m->count; e++) {
+        const jc_fold_key_t *k = (const jc_fold_key_t *)jc_keymap_key(m, e);
+        const int64_t *s = (const int64_t *)jc_keymap_value(m, e);
+        int sign = delta_sign(a, s);
+        if (sign < 0)
+            continue;
+        negative += sign;
+        rows++;
+        int i = key_columns(col, a, k);
+        for (int x = 0; x < a->ncolumns; x++)
+            jc_pgarray_int(&col[i++], s[x]);
+        if (a->kind == JC_AGG_DISTINCT) {
+            jc_pgarray_text(&col[i++], k->id);
+            jc_pgarray_int(&col[i++], s[0]);
+        }
+    }
+    jc_status_t st = rows > 0 ? run_arrays(c, a, col, ncols, upsert_sql, sql, err) : JC_OK;
+    if (st != JC_OK || negative == 0 || a->kind != JC_AGG_DISTINCT)
+        return st;
+    int nkey = 2 + a->ndims + (a->kind == JC_AGG_DISTINCT);
+    for (int i = 0; i < nkey; i++)
+        jc_pgarray_begin(&col[i]);
+    for (size_t e = 0; e < m->count; e++) {
+        const jc_fold_key_t *k = (const jc_fold_key_t *)jc_keymap_key(m, e);
+        if (delta_sign(a, (const int64_t *)jc_keymap_value(m, e)) != 1)
+            continue;
+        int i = key_columns(col, a, k);
+        if (a->kind == JC_AGG_DISTINCT)
+            jc_pgarray_text(&col[i], k->id);
+    }
+    return run_arrays(c, a, col, nkey, jc_agg_prune_sql, sql, err);
 }
 
 /* A byte string as a bytea element for decode(x, 'hex'), or NULL. */

@@ -8,7 +8,9 @@
  * and keeps each field's offset and kind. The description is compiled once (pthread_once);
  * an error is kept and returned to every caller, so a wrong row fails loudly at start-up
  * (jc_migrate, the fold's first use), not per event and not silently. The per-event work
- * (jc_agg_plan_row) then reads the event at fixed offsets and compares integers.
+ * (jc_agg_plan_row) then reads the event at fixed offsets and compares integers. A withdrawn
+ * event (issue 13) adds only its JC_AGG_WITHDRAWN columns and no distinct row (its row's id is
+ * NULL); JC_AGG_CORRECTED counts a version with revision > 0 that is not withdrawn.
  */
 #include "plan.h"
 
@@ -72,7 +74,9 @@ static jc_status_t find_field(const jc_aggregate_t *a, const jc_agg_column_t *c,
 static unsigned op_kinds(jc_agg_op_t op)
 {
     switch (op) {
-    case JC_AGG_ONE: return 0;
+    case JC_AGG_ONE:
+    case JC_AGG_CORRECTED:
+    case JC_AGG_WITHDRAWN: return 0;
     case JC_AGG_VALUE: return KIND(JC_FIELD_COUNT) | KIND(JC_FIELD_BOOL);
     case JC_AGG_PRESENT: return KIND(JC_FIELD_OPT_BOOL) | KIND(JC_FIELD_OPT_TIMESTAMP);
     case JC_AGG_TRUE: return KIND(JC_FIELD_BOOL) | KIND(JC_FIELD_OPT_BOOL);
@@ -109,7 +113,7 @@ static jc_status_t compile_column(const jc_aggregate_t *a, const jc_agg_column_t
         return bad(err, a, c, "the column name is not a plain SQL identifier");
     if (c->zh == NULL || c->en == NULL)
         return bad(err, a, c, "the column needs both report labels (zh, en)");
-    if ((unsigned)c->op > JC_AGG_WITHIN)
+    if ((unsigned)c->op > JC_AGG_WITHDRAWN)
         return bad(err, a, c, "unknown operation %d", (int)c->op);
     if (c->arg != 0 && c->op != JC_AGG_WITHIN)
         return bad(err, a, c, "arg is only for JC_AGG_WITHIN");
@@ -117,9 +121,9 @@ static jc_status_t compile_column(const jc_aggregate_t *a, const jc_agg_column_t
         return bad(err, a, c, "a negative bound");
     p->op = c->op;
     p->arg = c->arg;
-    if (c->op == JC_AGG_ONE) {
+    if (op_kinds(c->op) == 0) { /* JC_AGG_ONE, JC_AGG_CORRECTED, JC_AGG_WITHDRAWN */
         if (c->field != NULL)
-            return bad(err, a, c, "JC_AGG_ONE takes no field (it has '%s')", c->field);
+            return bad(err, a, c, "operation %d takes no field (it has '%s')", (int)c->op, c->field);
     } else {
         const jc_field_t *f;
         if (find_field(a, c, "field", c->field, op_kinds(c->op), &f, err) != JC_OK)
@@ -284,6 +288,10 @@ static int64_t column_value(const jc_agg_col_plan_t *c, const jc_event_t *ev)
         return field_time(c, at, &t) ? (ev->occurred_at - t) / 1000 : 0;
     case JC_AGG_WITHIN:
         return field_time(c, at, &t) && (ev->occurred_at - t) / 1000 <= c->arg;
+    case JC_AGG_CORRECTED:
+        return ev->revision > 0 && !ev->withdrawn;
+    case JC_AGG_WITHDRAWN:
+        return ev->withdrawn;
     }
     return 0;
 }
@@ -296,9 +304,10 @@ void jc_agg_plan_row(const jc_agg_plan_t *p, const jc_event_t *ev, jc_agg_row_t 
     row->day = jc_local_day(ev->occurred_at);
     for (int d = 0; d < JC_AGG_MAX_DIMS; d++)
         row->dim[d] = d < a->ndims ? *(const int32_t *)(const void *)(base + p->dim[d]->offset) : 0;
-    row->id = a->kind == JC_AGG_DISTINCT ? base + p->id_offset : NULL;
+    /* a withdrawn version adds its JC_AGG_WITHDRAWN columns only, and no distinct row */
+    row->id = a->kind == JC_AGG_DISTINCT && !ev->withdrawn ? base + p->id_offset : NULL;
     for (int c = 0; c < a->ncolumns; c++)
-        row->value[c] = column_value(&p->col[c], ev);
+        row->value[c] = !ev->withdrawn || p->col[c].op == JC_AGG_WITHDRAWN ? column_value(&p->col[c], ev) : 0;
 }
 
 /* The compiled plan of a, which must be one of jc_aggregates(); NULL if not or if the

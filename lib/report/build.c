@@ -232,7 +232,9 @@ static jc_status_t load_silence(PGconn *c, jc_report_t *r, jc_error_t *err)
 
 static jc_status_t load_all(PGconn *c, jc_report_t *r, jc_error_t *err)
 {
-    jc_status_t st = load_counties(c, r, err);
+    jc_status_t st = rp_fetch_provenance(c, r, err); /* issue 13, item 3: same transaction */
+    if (st == JC_OK)
+        st = load_counties(c, r, err);
     if (st == JC_OK)
         st = load_headline(c, r, err);
     for (int b = 0; st == JC_OK && b < RP_NBREAKDOWNS; b++)
@@ -285,5 +287,6 @@ void jc_report_free(jc_report_t *r)
     free(r->counties);
     free(r->rows);
     free(r->fresh);
+    free(r->offsets);
     free(r);
 }

@@ -322,14 +322,15 @@ static jc_status_t freshness_section(const jc_report_t *r, int n, jc_buf_t *b)
 
 static jc_status_t notes(const jc_report_t *r, jc_buf_t *b)
 {
-    char t[40];
+    char t[40], p[200]; /* p: provenance (issue 13, item 3) */
     return rp_appendf(b, "<p class=\"notes\">口径：下基层干部、灾情、参训人员为期间内、地区内去重计数。办结率 = 本期办结 ÷ 本期受理"
                          "（此前受理、本期办结的也计入，故可超过100%%）；平均办结用时与N日内办结占比按本期办结计；"
                          "满意率 = 满意 ÷ 有答复的回访。1万 = 10,000，1亿 = 100,000,000。<br>"
                          "Distinct cadres, incidents and trainees are exact distinct counts over the period and region. "
                          "Resolution rate = resolutions in the period ÷ receipts in the period. "
-                         "Generated %s (UTC+8) by jiceng-report.</p></main></body></html>\n",
-                      rp_time_text(r->generated_ms, t, sizeof t));
+                         "Generated %s (UTC+8) by jiceng-report.</p><p class=\"provenance\">%s</p>"
+                         "</main></body></html>\n",
+                      rp_time_text(r->generated_ms, t, sizeof t), rp_provenance_text(r, p, sizeof p));
 }
 
 jc_status_t rp_write_html(const jc_report_t *r, FILE *out, jc_error_t *err)

@@ -219,6 +219,20 @@ static json_t *freshness_json(const jc_report_t *r, int *bad)
     return o;
 }
 
+/* provenance (issue 13, item 3): {"generation": N, "offsets": {"topic/partition": offset}} */
+static json_t *provenance_json(const jc_report_t *r, int *bad)
+{
+    json_t *o = json_object(), *offsets = json_loads(r->offsets ? r->offsets : "{}", 0, NULL);
+    *bad |= o == NULL || offsets == NULL;
+    if (o == NULL) {
+        json_decref(offsets);
+        return NULL;
+    }
+    *bad |= put(o, "generation", json_integer(r->generation));
+    *bad |= put(o, "offsets", offsets);
+    return o;
+}
+
 static json_t *report_json(const jc_report_t *r, int *bad)
 {
     json_t *o = json_object();
@@ -236,6 +250,7 @@ static json_t *report_json(const jc_report_t *r, int *bad)
     *bad |= put(o, "silent_counties", silence_json(r, bad));
     *bad |= put(o, "trend", trend_json(r, bad));
     *bad |= put(o, "freshness", freshness_json(r, bad));
+    *bad |= put(o, "provenance", provenance_json(r, bad)); /* issue 13, item 3 */
     return o;
 }
 

@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <libpq-fe.h>
+
 #include "jiceng/aggregates.h"
 #include "jiceng/buf.h"
 #include "jiceng/report.h"
@@ -164,7 +166,22 @@ struct jc_report {
     rp_month_t months[RP_TREND_MONTHS];
     rp_fresh_t *fresh;
     size_t nfresh;
+    /* provenance (issue 13, item 3; provenance.c): the generation read and its offsets */
+    int generation;
+    char *offsets;                    /* JSON object text {"topic/partition": next offset} */
+    int64_t offsets_partitions, offsets_messages;
 };
+
+/* ---- provenance (issue 13, item 3; provenance.c) ---- */
+
+/* The generation and offsets the report reflects, from jiceng.report_generation (in the
+ * report's transaction). */
+jc_status_t rp_fetch_provenance(PGconn *c, jc_report_t *r, jc_error_t *err);
+/* The footer line of the text and HTML: generation, messages and partitions. */
+const char *rp_provenance_text(const jc_report_t *r, char *buf, size_t len);
+/* Record the run in jiceng.report_runs: period, region, format, generation, offsets and the
+ * SHA-256 of the output in format. */
+jc_status_t rp_record_run(PGconn *c, const jc_report_t *r, jc_report_format_t format, jc_error_t *err);
 
 /* ---- derived values ---- */
 

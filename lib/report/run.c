@@ -83,11 +83,13 @@ jc_status_t jc_report_run(const jc_report_options_t *o, jc_error_t *err)
     jc_status_t st = connect_db(o->conninfo, &c, err);
     if (st == JC_OK)
         st = jc_report_build(c, &o->region, &o->period, &r, err);
-    PQfinish(c);
     if (st == JC_OK && (o->output == NULL || strcmp(o->output, "-") == 0))
         st = write_stdout(r, o->format, err);
     else if (st == JC_OK)
         st = write_file(r, o->format, o->output, err);
+    if (st == JC_OK) /* provenance (issue 13, item 3): the run and its output's digest */
+        st = rp_record_run(c, r, o->format, err);
+    PQfinish(c);
     jc_report_free(r);
     return st;
 }

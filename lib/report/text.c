@@ -375,13 +375,13 @@ static jc_status_t freshness(const jc_report_t *r, int n, jc_buf_t *b)
 
 static jc_status_t notes(const jc_report_t *r, jc_buf_t *b)
 {
-    char t[40];
+    char t[40], p[200]; /* p: provenance (issue 13, item 3) */
     return rp_appendf(b, "\n口径 Notes: 下基层干部、灾情、参训人员为期间内、地区内去重计数 (exact distinct counts over the period\n"
                          "and region). 办结率 = 本期办结 ÷ 本期受理 (resolutions in the period ÷ receipts in the period; a\n"
                          "petition received earlier and resolved now counts, so it can exceed 100%%). 办结用时和N日内办结占比\n"
                          "按本期办结计 (of resolutions in the period). 满意率 = 满意 ÷ 有答复的回访. 1万 = 10,000; 1亿 = 10^8.\n"
-                         "生成于 generated %s (北京时间 UTC+8) by jiceng-report.\n",
-                      rp_time_text(r->generated_ms, t, sizeof t));
+                         "生成于 generated %s (北京时间 UTC+8) by jiceng-report.\n%s\n",
+                      rp_time_text(r->generated_ms, t, sizeof t), rp_provenance_text(r, p, sizeof p));
 }
 
 jc_status_t rp_write_text(const jc_report_t *r, FILE *out, jc_error_t *err)

@@ -10,7 +10,11 @@
  *    unknown condition symbol, a non-enum dimension, a non-string id, ... fails naming it;
  *  - the SQL: the flush's upsert and the report views of a small description, as exact text;
  *    for every real table, sums are added on conflict (x = t.x + excluded.x, never
- *    overwritten) and distinct rows do nothing.
+ *    overwritten), and so are distinct rows' events; the prune statement of corrections;
+ *  - corrections: a version's contribution recorded as the fold adds it, then subtracted from
+ *    its ledger record, leaves every map entry at 0 (net deltas, negative where the batch had
+ *    nothing to subtract from); a withdrawn version adds only the withdrawn column and no
+ *    distinct row; a correction adds the corrected column.
  */
 #include "testenv.h"
 
@@ -20,6 +24,7 @@
 #include "../../lib/aggregate/fold.h"
 #include "../../lib/aggregate/plan.h"
 #include "jiceng/fields.h"
+#include "jiceng/jtime.h"
 
 /* Local days (Asia/Shanghai) as days since 1970-01-01, and instants, worked out separately. */
 #define JUN1 20240
@@ -305,6 +310,148 @@ static void event_row_is_the_folds_row(void **state)
 
 /* ---- the compile step ---------------------------------------------------------------- */
 
+/* ---- corrections: subtracting a version from its ledger record ---------------------- */
+
+static jc_event_t a_visit(int64_t at, const char *cadre, int level, int people)
+{
+    jc_event_t ev;
+    jc_event_init(&ev, JC_VISIT);
+    ev.occurred_at = at;
+    ev.county_code = 520102;
+    snprintf(ev.u.visit.cadre_id, sizeof ev.u.visit.cadre_id, "%s", cadre);
+    ev.u.visit.cadre_level = level;
+    ev.u.visit.people_met = people;
+    ev.u.visit.hours_on_site = 2;
+    return ev;
+}
+
+/* Fold ev with its record, as the aggregator does, into rec. */
+static void fold_recorded(jc_fold_t *f, const jc_event_t *ev, jc_buf_t *rec)
+{
+    assert_int_equal(jc_record_begin(rec, 1, ev->revision, ev->withdrawn, ev->county_code,
+                                     jc_local_day(ev->occurred_at)), JC_OK);
+    assert_int_equal(jc_fold_event_rec(f, ev, rec), JC_OK);
+}
+
+static void subtract(jc_fold_t *f, const jc_buf_t *rec)
+{
+    jc_version_t v;
+    assert_int_equal(jc_record_decode(rec->data, rec->len, &v), JC_OK);
+    assert_int_equal(jc_fold_subtract(f, JC_VISIT, &v), JC_OK);
+}
+
+/* The distinct table's net events for (county, day, id), failing if it has no entry. */
+static int64_t events_of(const jc_fold_t *f, const char *table, int32_t day, const char *id)
+{
+    const jc_keymap_t *m = &f->maps[agg_index(table)];
+    for (size_t i = 0; i < m->count; i++) {
+        const jc_fold_key_t *k = (const jc_fold_key_t *)jc_keymap_key(m, i);
+        if (k->day == day && strcmp(k->id, id) == 0)
+            return *(const int64_t *)jc_keymap_value(m, i);
+    }
+    fail_msg("%s has no entry for %s on day %d", table, id, (int)day);
+    return 0;
+}
+
+/* Every entry of every map is 0: what was added was subtracted exactly. */
+static void all_zero(const jc_fold_t *f)
+{
+    size_t n;
+    const jc_aggregate_t *all = jc_aggregates(&n);
+    for (size_t t = 0; t < n; t++) {
+        const jc_keymap_t *m = &f->maps[t];
+        int width = all[t].kind == JC_AGG_DISTINCT ? 1 : all[t].ncolumns;
+        for (size_t e = 0; e < m->count; e++)
+            for (int c = 0; c < width; c++)
+                if (((const int64_t *)jc_keymap_value(m, e))[c] != 0)
+                    fail_msg("%s entry %zu column %d is not 0", all[t].table, e, c);
+    }
+}
+
+static void folds_corrections_as_net_deltas(void **state)
+{
+    (void)state;
+    jc_fold_t f;
+    jc_buf_t r0 = {0}, r1 = {0}, r2 = {0};
+    jc_fold_init(&f);
+    const char *t = "visits_daily";
+    /* the original, applied in an earlier batch: only its subtraction is in this one */
+    jc_event_t v0 = a_visit(AT_JUN1_0900, "C-1", JC_CADRE_COUNTY, 140);
+    fold_recorded(&f, &v0, &r0);
+    jc_fold_reset(&f);
+    /* the correction moves it to another day and level, and fixes the people met */
+    jc_event_t v1 = a_visit(AT_JUN2_0000, "C-1", JC_CADRE_TOWNSHIP, 14);
+    v1.revision = 1;
+    subtract(&f, &r0);
+    fold_recorded(&f, &v1, &r1);
+    expect_sum(&f, t, 520102, JUN1, JC_CADRE_COUNTY, 0, "visits", -1);
+    expect_sum(&f, t, 520102, JUN1, JC_CADRE_COUNTY, 0, "people_met", -140);
+    expect_sum(&f, t, 520102, JUN1, JC_CADRE_COUNTY, 0, "hours_on_site", -2);
+    expect_sum(&f, t, 520102, JUN1, JC_CADRE_COUNTY, 0, "corrected", 0);
+    expect_sum(&f, t, 520102, JUN2, JC_CADRE_TOWNSHIP, 0, "visits", 1);
+    expect_sum(&f, t, 520102, JUN2, JC_CADRE_TOWNSHIP, 0, "people_met", 14);
+    expect_sum(&f, t, 520102, JUN2, JC_CADRE_TOWNSHIP, 0, "corrected", 1);
+    expect_sum(&f, t, 520102, JUN2, JC_CADRE_TOWNSHIP, 0, "withdrawn", 0);
+    assert_int_equal(events_of(&f, "visit_cadres", JUN1, "C-1"), -1);
+    assert_int_equal(events_of(&f, "visit_cadres", JUN2, "C-1"), 1);
+    /* in the same batch, a withdrawal of the correction: only the withdrawn column remains */
+    jc_event_t v2 = v1;
+    v2.revision = 2;
+    v2.withdrawn = true;
+    subtract(&f, &r1);
+    fold_recorded(&f, &v2, &r2);
+    expect_sum(&f, t, 520102, JUN2, JC_CADRE_TOWNSHIP, 0, "visits", 0);
+    expect_sum(&f, t, 520102, JUN2, JC_CADRE_TOWNSHIP, 0, "people_met", 0);
+    expect_sum(&f, t, 520102, JUN2, JC_CADRE_TOWNSHIP, 0, "corrected", 0);
+    expect_sum(&f, t, 520102, JUN2, JC_CADRE_TOWNSHIP, 0, "withdrawn", 1);
+    assert_int_equal(events_of(&f, "visit_cadres", JUN2, "C-1"), 0);
+    assert_int_equal(rows(&f, "visit_cadres"), 2); /* the withdrawal added no distinct row */
+    /* what each version recorded is what it added: -v0 +v1 -v1 +v2 -v2 +v0 nets to 0 */
+    subtract(&f, &r2);
+    fold_recorded(&f, &v0, &r0);
+    all_zero(&f);
+    jc_fold_free(&f);
+    jc_buf_free(&r0);
+    jc_buf_free(&r1);
+    jc_buf_free(&r2);
+}
+
+/* A withdrawn event's row: the withdrawn column only; no distinct row; a record from another
+ * description does not subtract (and subtracts nothing). */
+static void withdrawn_rows_and_foreign_records(void **state)
+{
+    (void)state;
+    jc_event_t ev = a_visit(AT_JUN1_0900, "C-9", JC_CADRE_COUNTY, 5);
+    ev.revision = 4;
+    ev.withdrawn = true;
+    jc_agg_row_t row;
+    const jc_aggregate_t *a = agg("visits_daily");
+    assert_int_equal(jc_agg_event_row(a, &ev, &row), JC_OK);
+    for (int c = 0; c < a->ncolumns; c++)
+        assert_int_equal(row.value[c], strcmp(a->columns[c].name, "withdrawn") == 0);
+    assert_int_equal(jc_agg_event_row(agg("visit_cadres"), &ev, &row), JC_OK);
+    assert_null(row.id);
+    ev.withdrawn = false;
+    assert_int_equal(jc_agg_event_row(a, &ev, &row), JC_OK);
+    assert_int_equal(row.value[jc_agg_column_index(a, "corrected")], 1);
+    assert_int_equal(row.value[jc_agg_column_index(a, "visits")], 1);
+
+    jc_fold_t f;
+    jc_buf_t rec = {0};
+    jc_fold_init(&f);
+    fold_recorded(&f, &ev, &rec);
+    jc_fold_reset(&f);
+    jc_version_t v;
+    assert_int_equal(jc_record_decode(rec.data, rec.len, &v), JC_OK);
+    assert_int_equal(jc_fold_subtract(&f, JC_TRAINING_COMPLETION, &v), JC_ERR_MALFORMED);
+    assert_int_equal(rows(&f, "trainings_daily") + rows(&f, "training_trainees"), 0);
+    v.rows_len--; /* cut short: nothing folded */
+    assert_int_equal(jc_fold_subtract(&f, JC_VISIT, &v), JC_ERR_MALFORMED);
+    assert_int_equal(rows(&f, "visits_daily"), 0);
+    jc_fold_free(&f);
+    jc_buf_free(&rec);
+}
+
 static void the_description_compiles(void **state)
 {
     (void)state;
@@ -405,8 +552,18 @@ static void upsert_statements(void **state)
            "($1::int, $2::date, $3::text, $4::bigint, $5::bigint) on conflict "
            "(county_code, day, cadre_level) do update set a = t.a + excluded.a, b = t.b + excluded.b");
     sql_is(jc_agg_upsert_sql(&small_distinct, "jiceng", JC_AGG_ROWS_ARRAYS, &sql), &sql,
-           "insert into jiceng.t_ids as t (county_code, day, cadre_level, cadre_id) select * from "
-           "unnest($1::int[], $2::date[], $3::text[], $4::text[]) on conflict do nothing");
+           "insert into jiceng.t_ids as t (county_code, day, cadre_level, cadre_id, events) select * from "
+           "unnest($1::int[], $2::date[], $3::text[], $4::text[], $5::bigint[]) on conflict "
+           "(county_code, day, cadre_level, cadre_id) do update set events = t.events + excluded.events");
+    /* corrections: the keys' rows left with nothing in force */
+    sql_is(jc_agg_prune_sql(&small_sums, "jiceng", &sql), &sql,
+           "delete from jiceng.t_daily t using unnest($1::int[], $2::date[], $3::text[]) as "
+           "u(county_code, day, cadre_level) where t.county_code = u.county_code and t.day = u.day and "
+           "t.cadre_level = u.cadre_level and t.a = 0 and t.b = 0");
+    sql_is(jc_agg_prune_sql(&small_distinct, "jiceng", &sql), &sql,
+           "delete from jiceng.t_ids t using unnest($1::int[], $2::date[], $3::text[], $4::text[]) as "
+           "u(county_code, day, cadre_level, cadre_id) where t.county_code = u.county_code and t.day = u.day "
+           "and t.cadre_level = u.cadre_level and t.cadre_id = u.cadre_id and t.events = 0");
     jc_buf_free(&sql);
 }
 
@@ -424,8 +581,8 @@ static void every_table_adds_or_keeps(void **state)
         const char *s = (const char *)sql.data;
         snprintf(want, sizeof want, "insert into jiceng.%s as t (county_code, day", all[i].table);
         assert_ptr_equal(strstr(s, want), s);
-        if (all[i].kind == JC_AGG_DISTINCT) {
-            const char *tail = " on conflict do nothing";
+        if (all[i].kind == JC_AGG_DISTINCT) { /* the events in force are added */
+            const char *tail = " do update set events = t.events + excluded.events";
             assert_string_equal(s + strlen(s) - strlen(tail), tail);
             continue;
         }
@@ -468,7 +625,8 @@ static void view_statements(void **state)
     sql_is(jc_agg_drop_views_sql(&small_distinct, &sql), &sql, "drop view if exists jiceng.report_t_ids;\n");
     sql_is(jc_agg_create_views_sql(&small_distinct, &sql), &sql,
            "create view jiceng.report_t_ids as select r.county_code, r.prefecture_code, a.day, a.cadre_level, "
-           "a.cadre_id from jiceng.t_ids a join jiceng.report_counties r on r.county_code = a.county_code;\n"
+           "a.cadre_id from jiceng.t_ids a join jiceng.report_counties r on r.county_code = a.county_code "
+           "where a.events > 0;\n"
            "grant select on jiceng.report_t_ids to jiceng_report;\n");
     jc_buf_free(&sql);
 }
@@ -481,6 +639,8 @@ int main(void)
         cmocka_unit_test(folds_disaster_responses),
         cmocka_unit_test(folds_trainings),
         cmocka_unit_test(event_row_is_the_folds_row),
+        cmocka_unit_test(folds_corrections_as_net_deltas),
+        cmocka_unit_test(withdrawn_rows_and_foreign_records),
         cmocka_unit_test(the_description_compiles),
         cmocka_unit_test(rejects_wrong_descriptions),
         cmocka_unit_test(upsert_statements),
