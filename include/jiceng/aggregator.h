@@ -92,6 +92,11 @@ typedef struct jc_histogram {
     double sum;
 } jc_histogram_t;
 
+/** The librdkafka properties (NULL-terminated name, value pairs) that bound the aggregator's
+ *  prefetch by bytes; the consumer sets them before the caller's kafka_properties, which may
+ *  override them. For tools that must consume as the aggregator does (bench-replay). */
+JC_API const char *const *jc_aggregator_prefetch_properties(void);
+
 /** Count v into h. */
 JC_API void jc_histogram_observe(jc_histogram_t *h, double v);
 
