@@ -15,7 +15,7 @@
  *      ru_maxrss, read before anything else runs), the dedup sets' size, and the checks
  *      applied + duplicates + rejected == consumed == messages in the topics;
  *   2a. the decode-only limit: a plain librdkafka consumer (its own fresh group, same assignor,
- *      the aggregator's fetch.max.bytes) that reads every message and runs the aggregator's
+ *      the aggregator's prefetch bounds) that reads every message and runs the aggregator's
  *      checks on it minus dedup: signature (jc_sign_verify with every key of the database,
  *      read as the aggregator reads them; an unsigned record is decoded without), decode,
  *      county, validation; the same work as end to end minus PostgreSQL. One message in 16 is
@@ -201,12 +201,14 @@ static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v)
     return 0;
 }
 
-/* A consumer with the aggregator's default fetch.max.bytes (lib/aggregate/aggregator.c) and
- * the pass-through properties over it; with group, in that (fresh) group. */
+/* A consumer with the aggregator's prefetch bounds (jc_aggregator_prefetch_properties) and
+ * the pass-through properties over them; with group, in that (fresh) group. */
 static rd_kafka_t *plain_consumer(const struct opts *o, const char *group)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    int rc = conf_set(conf, "fetch.max.bytes", "16777216");
+    int rc = 0;
+    for (const char *const *p = jc_aggregator_prefetch_properties(); p[0] != NULL && rc == 0; p += 2)
+        rc = conf_set(conf, p[0], p[1]);
     for (const char *const *p = o->props; p[0] != NULL && rc == 0; p += 2)
         if (strncmp(p[0], "jiceng.", 7) != 0)
             rc = conf_set(conf, p[0], p[1]);

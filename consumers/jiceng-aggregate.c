@@ -393,6 +393,13 @@ static void summary(jc_cli_log_t *sink, const jc_aggregator_stats_t *s)
             (unsigned long long)s->dedup_bytes, (unsigned long long)s->key_loads,
             (unsigned long long)s->dead_letters, (unsigned long long)s->dead_letters_cut,
             (unsigned long long)s->dead_letter_retries, (unsigned long long)s->dead_letter_failed);
+    const jc_latency_t *f = &s->freshness_ms;
+    if (f->count > 0)
+        jc_cli_logf(sink, JC_LOG_INFO, "freshness", "freshness of %llu committed messages "
+                    "(record timestamp to commit): p50 %lld ms, p95 %lld ms, p99 %lld ms, max "
+                    "%lld ms", (unsigned long long)f->count, (long long)jc_latency_quantile(f, 0.5),
+                    (long long)jc_latency_quantile(f, 0.95), (long long)jc_latency_quantile(f, 0.99),
+                    (long long)f->max_ms);
 }
 
 /* An "exit" line at error level (in the log's format, so a JSON log stays JSON); returns code. */

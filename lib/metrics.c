@@ -73,6 +73,9 @@ static const metric_t metrics[] = {
      "PostgreSQL retries included.", HISTOGRAM, S_HISTOGRAM, S(flush_seconds)},
     {"jiceng_batch_events", "Messages per committed batch.", HISTOGRAM, S_HISTOGRAM,
      S(batch_events)},
+    {"jiceng_event_freshness_seconds", "Per committed message, the time from its record "
+     "timestamp to the commit that made it visible in PostgreSQL.", HISTOGRAM, S_HISTOGRAM,
+     S(freshness_seconds)},
     {"jiceng_pg_retries_total", "Flush attempts repeated after a PostgreSQL error.", COUNTER,
      S_U64, S(pg_retries)},
     {"jiceng_fenced_batches_total", "Batches dropped by a failed offset compare-and-set.",
@@ -308,6 +311,52 @@ void jc_histogram_observe(jc_histogram_t *h, double v)
     h->counts[i]++;
     h->count++;
     h->sum += v;
+}
+
+/* ---- latencies (fine buckets for percentiles) ------------------------------------------- */
+
+static size_t latency_bucket(int64_t ms)
+{
+    if (ms < JC_LATENCY_EXACT_MS)
+        return (size_t)ms;
+    int64_t i = JC_LATENCY_EXACT_MS + (ms - JC_LATENCY_EXACT_MS) / JC_LATENCY_STEP_MS;
+    return i < JC_LATENCY_BUCKETS ? (size_t)i : JC_LATENCY_BUCKETS - 1;
+}
+
+/* The largest latency bucket i holds (its upper bound), in ms. */
+static int64_t latency_bound(size_t i)
+{
+    if (i < JC_LATENCY_EXACT_MS)
+        return (int64_t)i;
+    if (i == JC_LATENCY_BUCKETS - 1)
+        return INT64_MAX; /* open-ended: the maximum bounds it */
+    return JC_LATENCY_EXACT_MS + (int64_t)(i - JC_LATENCY_EXACT_MS + 1) * JC_LATENCY_STEP_MS - 1;
+}
+
+void jc_latency_observe(jc_latency_t *l, int64_t ms)
+{
+    if (ms < 0)
+        ms = 0;
+    l->counts[latency_bucket(ms)]++;
+    l->count++;
+    if (ms > l->max_ms)
+        l->max_ms = ms;
+}
+
+int64_t jc_latency_quantile(const jc_latency_t *l, double q)
+{
+    if (l->count == 0)
+        return -1;
+    double want = q * (double)l->count;
+    uint64_t cum = 0;
+    for (size_t i = 0; i < JC_LATENCY_BUCKETS; i++) {
+        cum += l->counts[i];
+        if ((double)cum >= want && cum > 0) {
+            int64_t b = latency_bound(i);
+            return b < l->max_ms ? b : l->max_ms;
+        }
+    }
+    return l->max_ms;
 }
 
 /* ---- the process ------------------------------------------------------------------------- */

@@ -100,8 +100,33 @@ typedef struct jc_histogram {
     double sum;
 } jc_histogram_t;
 
+/** The librdkafka properties (NULL-terminated name, value pairs) that bound the aggregator's
+ *  prefetch by bytes; the consumer sets them before the caller's kafka_properties, which may
+ *  override them. For tools that must consume as the aggregator does (bench-replay). */
+JC_API const char *const *jc_aggregator_prefetch_properties(void);
+
 /** Count v into h. */
 JC_API void jc_histogram_observe(jc_histogram_t *h, double v);
+
+#define JC_LATENCY_EXACT_MS 1024 /**< below this a latency has its own 1 ms bucket */
+#define JC_LATENCY_STEP_MS 64    /**< above it, buckets are this wide */
+#define JC_LATENCY_BUCKETS 2048  /**< so the last one begins at 66,560 ms and takes the rest */
+
+/** Latencies in milliseconds, fine enough for exact percentiles where they matter (1 ms up to
+ *  1,024 ms, 64 ms above) and the exact maximum. */
+typedef struct jc_latency {
+    uint64_t counts[JC_LATENCY_BUCKETS];
+    uint64_t count;
+    int64_t max_ms;
+} jc_latency_t;
+
+/** Count a latency of ms milliseconds (a negative one counts as 0: clocks of one host). */
+JC_API void jc_latency_observe(jc_latency_t *l, int64_t ms);
+
+/** The q-quantile (0 < q <= 1) in ms: the least bucket bound with at least q of the count at
+ *  or below it (exact below JC_LATENCY_EXACT_MS; the maximum itself if that is smaller);
+ *  -1 when nothing was counted. */
+JC_API int64_t jc_latency_quantile(const jc_latency_t *l, double q);
 
 /** One assigned partition's lag: the high watermark the client last saw minus the offset
  *  committed to PostgreSQL. */
@@ -144,6 +169,11 @@ typedef struct jc_aggregator_stats {
     uint64_t rejected_by[JC_EVENT_TYPE_COUNT][JC_STATUS_COUNT_]; /**< rejects by topic, status */
     jc_histogram_t flush_seconds;  /**< time from a flush's start to its commit (retries too) */
     jc_histogram_t batch_events;   /**< messages per committed batch */
+    /* freshness (issue 14, item 3): per committed message, the time from its record timestamp
+     * to the commit that made it visible in PostgreSQL (this host's clock on both ends when
+     * the producer runs here; a producer's clock ahead of ours counts as 0) */
+    jc_histogram_t freshness_seconds; /**< for the metrics */
+    jc_latency_t freshness_ms;        /**< for percentiles (bench/freshness.sh) */
     int64_t newest_record_ms;      /**< record timestamp of the newest applied event; 0: none */
     int64_t county_newest_ms[JC_STATS_COUNTIES]; /**< newest applied occurred_at per county, by
                                                       index in jc_county_at order; 0: none */

@@ -3,7 +3,9 @@
  * without services: every agreed metric name is there with its HELP and TYPE lines, counters
  * end in _total, every sample belongs to a declared metric, histogram buckets are cumulative and
  * end with +Inf equal to _count, label values are escaped (\, ", newline), figures and ages are
- * the stats', and the process figures come from /proc.
+ * the stats', and the process figures come from /proc. Also the fine latency buckets behind the
+ * freshness percentiles (jc_latency_quantile): exact to the millisecond below 1,024 ms, never
+ * above the maximum.
  */
 #include "testenv.h"
 
@@ -28,7 +30,7 @@ static const char *const agreed[] = {
     "jiceng_last_commit_age_seconds", "jiceng_dedup_ids", "jiceng_dedup_bytes",
     "jiceng_county_newest_event_age_seconds", "jiceng_client_certificate_expiry_seconds",
     "jiceng_dead_letters_total", "jiceng_dead_letter_failed_total",
-    "process_resident_memory_bytes", "process_cpu_seconds_total", "process_start_time_seconds",
+    "jiceng_event_freshness_seconds", "process_resident_memory_bytes", "process_cpu_seconds_total", "process_start_time_seconds",
 };
 
 static const double bounds[] = {1, 10, 100};
@@ -213,6 +215,31 @@ static void process_figures_from_proc(void **state)
     assert_true(p.start_time_seconds > now - 3600 && p.start_time_seconds <= now + 2);
 }
 
+static void latency_percentiles(void **state)
+{
+    (void)state;
+    static jc_latency_t l;
+    memset(&l, 0, sizeof l);
+    assert_int_equal(jc_latency_quantile(&l, 0.5), -1);
+    for (int ms = 1; ms <= 100; ms++)
+        jc_latency_observe(&l, ms);
+    assert_int_equal(jc_latency_quantile(&l, 0.5), 50);
+    assert_int_equal(jc_latency_quantile(&l, 0.95), 95);
+    assert_int_equal(jc_latency_quantile(&l, 0.99), 99);
+    assert_int_equal(jc_latency_quantile(&l, 1.0), 100);
+    jc_latency_observe(&l, -7); /* a producer clock ahead of ours: 0 */
+    assert_int_equal(l.counts[0], 1);
+    jc_latency_observe(&l, 5000); /* coarse bucket 4,992..5,055, capped at the maximum */
+    assert_int_equal(jc_latency_quantile(&l, 1.0), 5000);
+    jc_latency_observe(&l, 5050);
+    assert_int_equal(jc_latency_quantile(&l, 1.0), 5050);
+    assert_int_equal(jc_latency_quantile(&l, 101.0 / 103.0), 100);
+    jc_latency_observe(&l, 10LL * 3600 * 1000); /* ten hours: the last bucket */
+    assert_int_equal(l.counts[JC_LATENCY_BUCKETS - 1], 1);
+    assert_int_equal(jc_latency_quantile(&l, 1.0), 10LL * 3600 * 1000);
+    assert_int_equal(l.count, 104);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +249,7 @@ int main(void)
         cmocka_unit_test(figures_labels_and_ages),
         cmocka_unit_test(label_values_are_escaped),
         cmocka_unit_test(process_figures_from_proc),
+        cmocka_unit_test(latency_percentiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
