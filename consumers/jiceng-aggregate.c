@@ -393,6 +393,15 @@ static void summary(jc_cli_log_t *sink, const jc_aggregator_stats_t *s)
             (unsigned long long)s->dedup_bytes, (unsigned long long)s->key_loads,
             (unsigned long long)s->dead_letters, (unsigned long long)s->dead_letters_cut,
             (unsigned long long)s->dead_letter_retries, (unsigned long long)s->dead_letter_failed);
+    unsigned long long corrected = 0, withdrawn = 0;
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++) {
+        corrected += s->corrected_by_type[t];
+        withdrawn += s->withdrawn_by_type[t];
+    }
+    if (corrected + withdrawn > 0)
+        jc_cli_logf(sink, JC_LOG_INFO, "revisions", "of the applied events, %llu corrections "
+                    "replaced the version in force and %llu withdrawals removed it", corrected,
+                    withdrawn);
     const jc_latency_t *f = &s->freshness_ms;
     if (f->count > 0)
         jc_cli_logf(sink, JC_LOG_INFO, "freshness", "freshness of %llu committed messages "

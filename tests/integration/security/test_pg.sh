@@ -118,13 +118,21 @@ it_check_refused "jiceng_aggregate cannot create a table in schema jiceng" 'perm
     as jiceng_aggregate 'create table jiceng.sec_x (i int)'
 it_check_refused "jiceng_aggregate cannot create a table in schema public" 'permission denied for schema public' \
     as jiceng_aggregate 'create table public.sec_x (i int)'
+it_check_refused "jiceng_aggregate cannot change the generations (only the migration role promotes)" \
+    'permission denied for table generations' as jiceng_aggregate "update jiceng.generations set state = state"
 
-echo "-- the report role cannot write anything"
-# (pg_catalog.pg_settings is UPDATE-able by everyone: an UPDATE of it is a session's SET)
+echo "-- the report role cannot write anything but the record of its reports"
+# (pg_catalog.pg_settings is UPDATE-able by everyone: an UPDATE of it is a session's SET;
+# jiceng.report_runs takes one INSERT per report produced, issue 13 item 3, and nothing else)
+runs=$(as jiceng_report "select has_table_privilege('jiceng_report', 'jiceng.report_runs', 'INSERT')::text
+    || has_table_privilege('jiceng_report', 'jiceng.report_runs', 'SELECT,UPDATE,DELETE,TRUNCATE')::text")
+[[ $runs == truefalse ]] && it_check_pass "jiceng_report may insert into jiceng.report_runs, not read, update, delete or truncate it" \
+    || it_check_fail "jiceng_report on jiceng.report_runs: insert/other = $runs"
 writable=$(as jiceng_report "select string_agg(n.nspname || '.' || c.relname, ' ') from pg_class c
     join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p', 'v', 'm', 'f')
     and c.oid <> 'pg_catalog.pg_settings'::regclass
-    and (has_table_privilege('jiceng_report', c.oid, 'INSERT') or has_table_privilege('jiceng_report', c.oid, 'UPDATE')
+    and (c.oid <> 'jiceng.report_runs'::regclass and has_table_privilege('jiceng_report', c.oid, 'INSERT')
+      or has_table_privilege('jiceng_report', c.oid, 'UPDATE')
       or has_table_privilege('jiceng_report', c.oid, 'DELETE') or has_table_privilege('jiceng_report', c.oid, 'TRUNCATE'))")
 [[ -z $writable ]] && it_check_pass "jiceng_report may not insert, update, delete or truncate any relation of any schema (pg_settings aside)" \
     || it_check_fail "jiceng_report may write to: $writable"
