@@ -31,7 +31,8 @@ static const char *const agreed[] = {
     "jiceng_county_newest_event_age_seconds", "jiceng_client_certificate_expiry_seconds",
     "jiceng_dead_letters_total", "jiceng_dead_letter_failed_total",
     "jiceng_event_freshness_seconds", "jiceng_corrected_events_total",
-    "jiceng_withdrawn_events_total", "process_resident_memory_bytes", "process_cpu_seconds_total", "process_start_time_seconds",
+    "jiceng_withdrawn_events_total", "process_resident_memory_bytes",
+    "process_cpu_seconds_total", "process_start_time_seconds",
 };
 
 static const double bounds[] = {1, 10, 100};
