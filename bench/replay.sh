@@ -19,7 +19,8 @@
 # each size. Topics, their ACLs, database and work directory are removed at the end, whatever
 # happens.
 #
-# environment: JC_BUILD (build directory, default build/ of the checkout), JICENG_STATE
+# environment: JC_GEN_ARGS (more jiceng-gen options, e.g. "--correction-rate 0.01
+# --withdrawal-rate 0.002": bench/corrections.sh), JC_BUILD (build directory, default build/ of the checkout), JICENG_STATE
 # (default .jiceng/ of the checkout), JC_BENCH_WRAP (a command to run bench-replay under, e.g.
 # "perf record -g -o /tmp/replay.perf.data --"), JC_BENCH_ARGS (more bench-replay options).
 #
@@ -195,7 +196,8 @@ prepare() {
     KEYRING=$("$SRC/tests/support/signing-keys" keyring) || return 1
     echo "== $n events: topics $PREFIX*, $RUNS databases per side, bench_replay_$$_${n}_*, work dir $W"
     t0=$SECONDS
-    "$JC_BUILD/producers/gen/jiceng-gen" --events "$n" --out "$W/gen" >/dev/null || return 1
+    # shellcheck disable=SC2086
+    "$JC_BUILD/producers/gen/jiceng-gen" --events "$n" ${JC_GEN_ARGS:-} --out "$W/gen" >/dev/null || return 1
     echo "  generated in $((SECONDS - t0)) s: $(wc -l <"$W/gen/events.ndjson") lines," \
          "$(du -h "$W/gen/events.ndjson" | cut -f1)"
     for side in "${SIDES[@]}"; do
