@@ -28,16 +28,9 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-JC_BUILD=${JC_BUILD:-$SRC/build}
-JICENG_STATE=${JICENG_STATE:-$SRC/.jiceng}
-export JICENG_STATE
-ENV_FILE=${JICENG_ENV_FILE:-$JICENG_STATE/stack.env}
-[[ -r $ENV_FILE ]] || { echo "bench/freshness.sh: no $ENV_FILE: start the stack (deploy/local/stack up)" >&2; exit 1; }
-set -a
-# shellcheck disable=SC1090
-source "$ENV_FILE"
-set +a
-STACK=$SRC/deploy/local/stack
+BENCH_NAME=bench/freshness.sh
+# shellcheck source=bench/stack.sh
+source "$SRC/bench/stack.sh"
 SECS=${JC_SECONDS:-60}
 [[ $SECS =~ ^[1-9][0-9]*$ ]] || { echo "bench/freshness.sh: JC_SECONDS is not a positive number" >&2; exit 2; }
 RATES=("$@")
@@ -45,9 +38,7 @@ RATES=("$@")
 for r in "${RATES[@]}"; do
     [[ $r =~ ^[1-9][0-9]*$ ]] || { echo "bench/freshness.sh: not a rate: $r" >&2; exit 2; }
 done
-for p in producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce consumers/jiceng-aggregate; do
-    [[ -x $JC_BUILD/$p ]] || { echo "bench/freshness.sh: $JC_BUILD/$p missing: build first" >&2; exit 1; }
-done
+bench_need producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce consumers/jiceng-aggregate
 
 PREFIX="bench-fresh-$$." DB="bench_fresh_$$" W=$(mktemp -d /tmp/bench-fresh.XXXXXX) AGG_PID=""
 cleanup() {
@@ -61,16 +52,6 @@ cleanup() {
 trap 'rc=$?; cleanup; exit $rc' EXIT
 trap 'exit 130' INT TERM
 
-db_uri() {
-    local base=${1%%\?*} query=""
-    [[ $1 == *\?* ]] && query="?${1#*\?}"
-    echo "${base%/*}/$2$query"
-}
-others() {
-    echo "  what else is running: load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    top -b -n 2 -d 1 -c -w 200 | awk '/^top -/ { f++ } f == 2 && /^ *PID/ { p = 1; print; next }
-                                      p && $9 + 0 >= 1.0' | head -8 | cut -c1-150 | sed 's/^/    /'
-}
 
 # the workload: enough events for every phase
 total=0
@@ -82,9 +63,7 @@ KEYRING=$("$SRC/tests/support/signing-keys" keyring)
 "$JC_BUILD/producers/jiceng-topics" --config "$JICENG_ADMIN_CONFIG" --topic-prefix "$PREFIX" \
     --partitions 12 create >/dev/null
 "$STACK" grant-prefix "$PREFIX" >/dev/null
-"$STACK" db-create "$DB" >/dev/null
-"$JC_BUILD/consumers/jiceng-aggregate" migrate --migrate-conninfo "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$DB")" >/dev/null
-valid_from=$("$SRC/tests/support/signing-keys" register "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$DB")")
+valid_from=$(new_database "$DB")
 while (($(date +%s) < valid_from)); do sleep 1; done # keys judge records by their timestamps
 CONNINFO=$(db_uri "$JICENG_PG_CONNINFO" "$DB")
 GROUP="jiceng-aggregate-bench-fresh-$$"
@@ -99,7 +78,7 @@ stored() {
 sent=0 from=1
 for r in "${RATES[@]}"; do
     n=$((r * SECS))
-    others
+    others "before the $r events/s phase" | sed 's/^/  /'
     log=$W/aggregate-$r.log
     "$JC_BUILD/consumers/jiceng-aggregate" --config "$JICENG_AGGREGATE_CONFIG" --topic-prefix "$PREFIX" \
         --conninfo "$CONNINFO" --group "$GROUP" 2>"$log" &

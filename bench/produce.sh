@@ -27,18 +27,11 @@ set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/compare.sh
 source "$SRC/bench/compare.sh"
-JC_BUILD=${JC_BUILD:-$SRC/build}
-export JICENG_STATE=${JICENG_STATE:-$SRC/.jiceng}
-ENV_FILE=${JICENG_ENV_FILE:-$JICENG_STATE/stack.env}
+BENCH_NAME=bench/produce.sh
+# shellcheck source=bench/stack.sh
+source "$SRC/bench/stack.sh"
 PLAIN=$SRC/bench/plain-services
-[[ -r $ENV_FILE ]] || { echo "bench/produce.sh: no $ENV_FILE: start the stack (deploy/local/stack up)" >&2; exit 1; }
-for p in bench-produce ${JC_PLAIN_COMPARE:+bench-produce-unsigned}; do
-    [[ -x $JC_BUILD/bench/$p ]] || { echo "bench/produce.sh: $JC_BUILD/bench/$p missing: build first" >&2; exit 1; }
-done
-set -a
-# shellcheck disable=SC1090
-source "$ENV_FILE"
-set +a
+bench_need bench/bench-produce ${JC_PLAIN_COMPARE:+bench/bench-produce-unsigned}
 PREFIX=""
 # revoke_prefix: the ACLs of the current run's prefix, if any
 revoke_prefix() {

@@ -55,17 +55,9 @@ set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/compare.sh
 source "$SRC/bench/compare.sh"
-JC_BUILD=${JC_BUILD:-$SRC/build}
-JICENG_STATE=${JICENG_STATE:-$SRC/.jiceng}
-export JICENG_STATE
-ENV_FILE=${JICENG_ENV_FILE:-$JICENG_STATE/stack.env}
-[[ -r $ENV_FILE ]] || { echo "bench/replay.sh: no $ENV_FILE: start the stack (deploy/local/stack up)" >&2; exit 1; }
-# exported: PGSSLMODE, PGSSLROOTCERT and PGPASSFILE for psql and libpq, the identity files
-set -a
-# shellcheck disable=SC1090
-source "$ENV_FILE"
-set +a
-STACK=$SRC/deploy/local/stack
+BENCH_NAME=bench/replay.sh
+# shellcheck source=bench/stack.sh
+source "$SRC/bench/stack.sh"
 PLAIN=$SRC/bench/plain-services
 [[ -z ${JC_COMPARE:-} || -z ${JC_PLAIN_COMPARE:-} ]] \
     || { echo "bench/replay.sh: JC_COMPARE and JC_PLAIN_COMPARE exclude each other" >&2; exit 2; }
@@ -74,9 +66,7 @@ PLAIN=$SRC/bench/plain-services
 NEEDED=(producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce bench/bench-replay
         consumers/jiceng-aggregate)
 [[ -z ${JC_PLAIN_COMPARE:-} ]] || NEEDED+=(bench/bench-replay-unsigned bench/bench-jiceng-produce-unsigned)
-for p in "${NEEDED[@]}"; do
-    [[ -x $JC_BUILD/$p ]] || { echo "bench/replay.sh: $JC_BUILD/$p missing: build first" >&2; exit 1; }
-done
+bench_need "${NEEDED[@]}"
 SIZES=("$@")
 ((${#SIZES[@]})) || SIZES=(1000000)
 
@@ -123,13 +113,6 @@ in_side() {
     )
 }
 
-# db_uri URI DB: URI (a stack.env conninfo) with database DB instead, its parameters kept
-db_uri() {
-    local base=${1%%\?*} query=""
-    [[ $1 == *\?* ]] && query="?${1#*\?}"
-    echo "${base%/*}/$2$query"
-}
-
 cleanup() {
     local entry
     for entry in "${DBS[@]}"; do
@@ -151,26 +134,9 @@ finish() {
 trap 'rc=$?; finish; exit $rc' EXIT
 trap 'exit 130' INT TERM
 
-# others WHEN: the load average and the processes using >= 1% CPU over one second (top's
-# second sample: ps's %CPU is a lifetime average), with their resident memory
-others() {
-    echo "what else is running ($1): load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    top -b -n 2 -d 1 -c -w 200 | awk '/^top -/ { f++ } f == 2 && /^ *PID/ { p = 1; print; next }
-                                      p && $9 + 0 >= 1.0' | head -10 | cut -c1-150 | sed 's/^/    /'
-}
-
 # expect_truth DIR: each aggregate table equals the ground truth (the tests' comparison)
 expect_truth() {
     "$SRC/tests/integration/aggregate/expect-truth" "$CONNINFO" "$1" "$W"
-}
-
-# new_database TOOL NAME: a scratch database, migrated by the migration role, with the load
-# generator's signing keys; prints the epoch second from which they are valid
-new_database() {
-    "$1" db-create "$2" >/dev/null || return 1
-    "$JC_BUILD/consumers/jiceng-aggregate" migrate --migrate-conninfo "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$2")" \
-        >/dev/null || return 1
-    "$SRC/tests/support/signing-keys" register "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$2")"
 }
 
 # make_topics: the topics under $PREFIX, as the side's administrator
@@ -205,7 +171,7 @@ prepare() {
         for ((r = 1; r <= RUNS; r++)); do
             db=$(db_name "$n" "$side" "$r")
             DBS+=("$side $db")
-            v=$(in_side "$side" new_database "${TOOL[$side]}" "$db") || return 1
+            v=$(in_side "$side" new_database "$db" "${TOOL[$side]}") || return 1
             ((v > valid_from)) && valid_from=$v
         done
     done

@@ -48,16 +48,9 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-JC_BUILD=${JC_BUILD:-$SRC/build}
-JICENG_STATE=${JICENG_STATE:-$SRC/.jiceng}
-export JICENG_STATE
-ENV_FILE=${JICENG_ENV_FILE:-$JICENG_STATE/stack.env}
-[[ -r $ENV_FILE ]] || { echo "flink.sh: no $ENV_FILE: start the stack (deploy/local/stack up)" >&2; exit 1; }
-set -a
-# shellcheck disable=SC1090
-source "$ENV_FILE"
-set +a
-STACK=$SRC/deploy/local/stack
+BENCH_NAME=bench/peers/flink.sh
+# shellcheck source=bench/stack.sh
+source "$SRC/bench/stack.sh"
 # the ACL tool of this build, unless the caller names one (else the stack builds its own)
 [[ -n ${JICENG_ACCESS:-} || ! -x $JC_BUILD/tools/access/jiceng-access ]] \
     || export JICENG_ACCESS=$JC_BUILD/tools/access/jiceng-access
@@ -69,9 +62,7 @@ HEAP=${JC_FLINK_HEAP:-1g}
 read -r -a VARIANTS <<<"${JC_FLINK_VARIANTS:-nodedup dedup same-work}"
 RUNS=${JC_RUNS:-3}
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "flink.sh: JC_RUNS is not a positive number: $RUNS" >&2; exit 2; }
-for p in producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce consumers/jiceng-aggregate; do
-    [[ -x $JC_BUILD/$p ]] || { echo "flink.sh: $JC_BUILD/$p missing: build first" >&2; exit 1; }
-done
+bench_need producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce consumers/jiceng-aggregate
 for v in "${VARIANTS[@]}"; do
     [[ $v == nodedup || $v == dedup || $v == same-work ]] || { echo "flink.sh: unknown variant $v" >&2; exit 2; }
 done
@@ -114,26 +105,11 @@ build_flink() {
         || { tail -20 "$FLINK_OUT/mvn.log" >&2; echo "flink.sh: mvn failed: see $FLINK_OUT/mvn.log" >&2; return 1; }
 }
 
-db_uri() {
-    local base=${1%%\?*} query=""
-    [[ $1 == *\?* ]] && query="?${1#*\?}"
-    echo "${base%/*}/$2$query"
-}
-
 # topics P: the pipeline's topics under prefix P, 12 partitions, with the role ACLs
 topics() {
     "$JC_BUILD/producers/jiceng-topics" --config "$JICENG_ADMIN_CONFIG" --topic-prefix "$1" \
         --partitions 12 create >/dev/null || return 1
     "$STACK" grant-prefix "$1" >"$W/grant.log" 2>&1 || { cat "$W/grant.log" >&2; return 1; }
-}
-
-# ours_database NAME: migrated, the load generator's keys registered; prints their valid-from
-ours_database() {
-    "$STACK" db-create "$1" >/dev/null || return 1
-    DBS+=("$1")
-    "$JC_BUILD/consumers/jiceng-aggregate" migrate --migrate-conninfo "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$1")" \
-        >/dev/null || return 1
-    "$SRC/tests/support/signing-keys" register "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$1")"
 }
 
 # flink_database NAME: schema flink_peer with the base shape of visits_daily and visit_cadres,
@@ -179,7 +155,8 @@ prepare() {
     topics "$PREFIX" && topics "$JPREFIX" || return 1
     keyring=$("$SRC/tests/support/signing-keys" keyring) || return 1
     for ((r = 1; r <= RUNS; r++)); do
-        v=$(ours_database "bench_peers_$$_${n}_ours$r") || return 1
+        DBS+=("bench_peers_$$_${n}_ours$r") # here, not in the $(...) subshell below
+        v=$(new_database "bench_peers_$$_${n}_ours$r") || return 1
         ((v > valid_from)) && valid_from=$v
     done
     while (($(date +%s) < valid_from)); do sleep 1; done

@@ -30,22 +30,14 @@ set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=bench/compare.sh
 source "$SRC/bench/compare.sh"
-JC_BUILD=${JC_BUILD:-$SRC/build}
-export JICENG_STATE=${JICENG_STATE:-$SRC/.jiceng}
-ENV_FILE=${JICENG_ENV_FILE:-$JICENG_STATE/stack.env}
-[[ -r $ENV_FILE ]] || { echo "producer.sh: no $ENV_FILE: start the stack (deploy/local/stack up)" >&2; exit 1; }
-set -a
-# shellcheck disable=SC1090
-source "$ENV_FILE"
-set +a
-STACK=$SRC/deploy/local/stack
+BENCH_NAME=bench/peers/producer.sh
+# shellcheck source=bench/stack.sh
+source "$SRC/bench/stack.sh"
 [[ -n ${JICENG_ACCESS:-} || ! -x $JC_BUILD/tools/access/jiceng-access ]] \
     || export JICENG_ACCESS=$JC_BUILD/tools/access/jiceng-access
 PY=$JICENG_VENV/bin/python
 PEER=$SRC/bench/peers/producer.py
-for p in producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce consumers/jiceng-aggregate; do
-    [[ -x $JC_BUILD/$p ]] || { echo "producer.sh: $JC_BUILD/$p missing: build first" >&2; exit 1; }
-done
+bench_need producers/gen/jiceng-gen producers/jiceng-topics producers/jiceng-produce consumers/jiceng-aggregate
 EVENTS=${1:-1000000}
 [[ $EVENTS =~ ^[1-9][0-9]*$ && $# -le 1 ]] || { echo "usage: bench/peers/producer.sh [EVENTS]" >&2; exit 2; }
 RUNS=${JC_RUNS:-3}
@@ -76,20 +68,6 @@ new_prefix() {
     "$JC_BUILD/producers/jiceng-topics" --config "$JICENG_ADMIN_CONFIG" --topic-prefix "$PREFIX" \
         --partitions 12 create >/dev/null || return 1
     "$STACK" grant-prefix "$PREFIX" >"$W/grant.log" 2>&1 || { cat "$W/grant.log" >&2; return 1; }
-}
-
-db_uri() {
-    local base=${1%%\?*} query=""
-    [[ $1 == *\?* ]] && query="?${1#*\?}"
-    echo "${base%/*}/$2$query"
-}
-
-# new_database NAME: migrated, the load generator's keys registered; prints their valid-from
-new_database() {
-    "$STACK" db-create "$1" >/dev/null || return 1
-    "$JC_BUILD/consumers/jiceng-aggregate" migrate --migrate-conninfo "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$1")" \
-        >/dev/null || return 1
-    "$SRC/tests/support/signing-keys" register "$(db_uri "$JICENG_MIGRATE_CONNINFO" "$1")"
 }
 
 # verify DB: jiceng-aggregate reads the topics under $PREFIX into DB; nothing rejected, and
