@@ -209,6 +209,19 @@ static jc_status_t load_trend(PGconn *c, jc_report_t *r, jc_error_t *err)
     return st;
 }
 
+/* Whether a county's row of section s reports anything in force: a row whose every figure is
+ * 0 but for the corrections' own counts (its events were all moved to other days, or
+ * withdrawn) is no report, and the county stays silent. */
+static bool reports_something(int s, const rp_group_t *g)
+{
+    const jc_aggregate_t *a = rp_sections[s].sums;
+    for (int i = 0; g != NULL && i < a->ncolumns; i++)
+        if (a->columns[i].op != JC_AGG_CORRECTED && a->columns[i].op != JC_AGG_WITHDRAWN &&
+            g->v[i] != 0)
+            return true;
+    return false;
+}
+
 static jc_status_t load_silence(PGconn *c, jc_report_t *r, jc_error_t *err)
 {
     rp_scope_t scope = county_scope(&r->region);
@@ -221,7 +234,7 @@ static jc_status_t load_silence(PGconn *c, jc_report_t *r, jc_error_t *err)
         for (size_t i = 0; st == JC_OK && i < r->ncounties; i++) {
             char code[16];
             snprintf(code, sizeof code, "%d", (int)r->counties[i].county.code);
-            r->silent[s][i] = rp_groups_find(&g, code) == NULL;
+            r->silent[s][i] = !reports_something(s, rp_groups_find(&g, code));
         }
         rp_groups_free(&g);
     }

@@ -220,6 +220,20 @@ for want in "visits corrected 5" "visits withdrawn 1" "trainings corrected 0" "t
     [[ $got == "$value" ]] && it_check_pass "report: $section $key = $value" \
         || it_check_fail "report: $section $key = $got, expected $value"
 done
+# 2026-10-13: county 520102's only visit that day (X) was moved to the 14th, leaving a row of
+# zeros: the county reported nothing in force that day, so it is silent; on the 14th it is not
+silent_visits() { "$PY" -c 'import json, sys
+print(",".join(str(c["code"]) for c in json.load(open(sys.argv[1]))["silent_counties"]["visits"]))' "$1"; }
+for day in 13 14; do
+    it_report --from 2026-10-$day --to 2026-10-$day --format json >"$W/report-$day.json" 2>>"$W/report.log" \
+        || it_fail "jiceng-report 2026-10-$day: $(tail -3 "$W/report.log")"
+done
+[[ ,$(silent_visits "$W/report-13.json"), == *,520102,* ]] \
+    && it_check_pass "a county whose only visit of the day moved away is silent that day" \
+    || it_check_fail "520102 not silent in visits on 2026-10-13 (its row is all zeros)"
+[[ ,$(silent_visits "$W/report-14.json"), != *,520102,* ]] \
+    && it_check_pass "... and not on the day the visit moved to" \
+    || it_check_fail "520102 silent in visits on 2026-10-14"
 it_report --from 2026-10-01 --to 2026-10-31 --format csv >"$W/report.csv" 2>>"$W/report.log"
 grep -q "corrected" "$W/report.csv" && grep -q "withdrawn" "$W/report.csv" \
     && it_check_pass "report CSV has corrected and withdrawn" || it_check_fail "report CSV lacks corrected/withdrawn"
