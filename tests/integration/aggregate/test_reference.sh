@@ -8,8 +8,9 @@
 #     JC_ERR_UNKNOWN_COUNTY (the county check after the signature's);
 #   - a migration-style change, run as the migration role: the first new code becomes an old
 #     code of its county (jiceng.code_changes); A gets SIGHUP and logs reference_reloaded;
-#   - `jiceng-aggregate redrive --status unknown_county`, twice: the first re-publishes every
-#     such reject (both codes), the second nothing; A applies the first code's copies and
+#   - `jiceng-aggregate redrive --status unknown_county`, twice while A is frozen (SIGSTOP): the
+#     first re-publishes every such reject (both codes), the second nothing; A, let go, applies
+#     the first code's copies and
 #     rejects the second's again;
 #   - A stops; aggregator B (--reference-check 1) starts, has read the reference data, then the
 #     second code is mapped the same way, with no signal: B sees the new reference version and
@@ -92,7 +93,11 @@ it_check_ok "A: their places are the ones published" \
 add_change "$NEW_1" "$COUNTY_1"
 kill -HUP "$AGG"
 wait_log "$W/aggregate-a.log" "reference data reloaded \(asked\).*installed, 1 code" "A after SIGHUP"
+# A is frozen while the two re-drives run: it would otherwise reject the second code's copies
+# again between them, and the second run would rightly re-drive those new rejects
+kill -STOP "$AGG"
 redrive_twice A $((N1 + N2))
+kill -CONT "$AGG"
 it_wait_consumed $((DELIVERED + N1 + N2)) 120
 it_check_ok "A: the $N1 copies of $NEW_1 applied, the $N2 of $NEW_2 rejected again" \
     test "$(unknown "and redriven_at is null")" = "$N2"
