@@ -32,6 +32,7 @@
 static const char *const own_tables[] = {"consumer_progress", "dedup_ledger", "end_offsets"};
 
 #define LOCK_SQL "lock table jiceng.generations in exclusive mode"
+#define LOCK_WAIT "60s" /* the longest create, promote or drop waits for a lock */
 
 void jc_generation_schema(int n, char *out, size_t size)
 {
@@ -198,6 +199,10 @@ static jc_status_t locked(PGconn *c, int n, void *arg, locked_fn body, jc_error_
     jc_status_t st = jc_pg_check(c, PQexec(c, "begin"), "begin", NULL, NULL, err);
     if (st == JC_OK)
         st = jc_pg_check(c, PQexec(c, "set local client_min_messages = warning"), "quiet", NULL, NULL, err);
+    /* never wait forever behind another transaction (an aggregator stopped mid-flush): fail,
+     * rolled back, saying which lock it could not get */
+    if (st == JC_OK)
+        st = jc_pg_check(c, PQexec(c, "set local lock_timeout = '" LOCK_WAIT "'"), "lock_timeout", NULL, NULL, err);
     if (st == JC_OK)
         st = jc_pg_check(c, PQexec(c, LOCK_SQL), "locking jiceng.generations", NULL, NULL, err);
     if (st == JC_OK)
@@ -311,12 +316,17 @@ static jc_status_t promote_body(PGconn *c, int n, void *arg, jc_error_t *err)
     if (st == JC_OK && strcmp(state, "building") != 0 && strcmp(state, "retired") != 0)
         st = jc_error_set(err, JC_ERR_INVALID_ARG, "generation %d is %s: only a building or retired "
                           "generation can be promoted", n, state);
+    /* the read-only check first: a generation that has not caught up is refused without
+     * touching its tables (adding columns locks them against its running aggregators) */
     if (st == JC_OK)
-        st = jc_gen_current_synced(c, &now, err); /* and the described columns added */
+        st = query_int(c, "reading jiceng.generations", "select coalesce(max(id) filter (where "
+                       "state = 'current'), 1)::int from jiceng.generations", &now, err);
     jc_generation_schema(n, schema, sizeof schema);
     jc_generation_schema(now, current, sizeof current);
     if (st == JC_OK)
         st = check_caught_up(c, n, schema, current, p->max_lag, err);
+    if (st == JC_OK)
+        st = jc_gen_current_synced(c, &now, err); /* and the described columns added */
     if (st == JC_OK)
         st = jc_agg_drop_views(c, err);
     if (st == JC_OK)
