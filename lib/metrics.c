@@ -37,6 +37,7 @@ typedef enum {
     S_BY_TYPE,         /* uint64_t[type], labelled by event type */
     S_BY_TOPIC_REASON, /* rejected_by: topic and reject status; only those that occurred */
     S_HISTOGRAM,       /* a jc_histogram_t of the stats */
+    S_LATENCY,         /* a jc_latency_t of the stats, in seconds at fixed bounds */
     S_LAG,             /* the partitions' lag: topic, partition */
     S_COUNTY_AGE,      /* county_newest_ms: seconds before now, per county code */
     P_DOUBLE,          /* a double of the process figures */
@@ -74,8 +75,8 @@ static const metric_t metrics[] = {
     {"jiceng_batch_events", "Messages per committed batch.", HISTOGRAM, S_HISTOGRAM,
      S(batch_events)},
     {"jiceng_event_freshness_seconds", "Per committed message, the time from its record "
-     "timestamp to the commit that made it visible in PostgreSQL.", HISTOGRAM, S_HISTOGRAM,
-     S(freshness_seconds)},
+     "timestamp to the commit that made it visible in PostgreSQL.", HISTOGRAM, S_LATENCY,
+     S(freshness_ms)},
     {"jiceng_pg_retries_total", "Flush attempts repeated after a PostgreSQL error.", COUNTER,
      S_U64, S(pg_retries)},
     {"jiceng_fenced_batches_total", "Batches dropped by a failed offset compare-and-set.",
@@ -205,6 +206,27 @@ static void histogram(out_t *o, const metric_t *m, const jc_histogram_t *h)
     sample(o, m, "_count", NULL, NULL, NULL, NULL, (double)h->count);
 }
 
+/* A jc_latency_t as a histogram in seconds: its fine buckets summed up to each of these bounds
+ * (each an exact bucket's end, below JC_LATENCY_EXACT_MS, or a coarse bucket's end above). */
+static int64_t latency_bound(size_t i);
+static const int64_t latency_bounds_ms[] = {10, 25, 50, 75, 100, 150, 200, 300, 500, 1000};
+
+static void latency_histogram(out_t *o, const metric_t *m, const jc_latency_t *l)
+{
+    uint64_t cum = 0;
+    size_t i = 0;
+    char le[40];
+    for (size_t b = 0; b < sizeof latency_bounds_ms / sizeof latency_bounds_ms[0]; b++) {
+        for (; i < JC_LATENCY_BUCKETS && latency_bound(i) <= latency_bounds_ms[b]; i++)
+            cum += l->counts[i];
+        snprintf(le, sizeof le, "%.15g", (double)latency_bounds_ms[b] / 1000.0);
+        sample(o, m, "_bucket", "le", le, NULL, NULL, (double)cum);
+    }
+    sample(o, m, "_bucket", "le", "+Inf", NULL, NULL, (double)l->count);
+    sample(o, m, "_sum", NULL, NULL, NULL, NULL, l->sum_ms / 1000.0);
+    sample(o, m, "_count", NULL, NULL, NULL, NULL, (double)l->count);
+}
+
 static const char *topic_of(const jc_aggregator_stats_t *s, int t)
 {
     return s->topics[t] != NULL ? s->topics[t] : jc_event_topic((jc_event_type_t)t);
@@ -267,6 +289,9 @@ static void samples(out_t *o, const metric_t *m, const jc_aggregator_stats_t *s,
         break;
     case S_HISTOGRAM:
         histogram(o, m, (const jc_histogram_t *)(const void *)sf);
+        break;
+    case S_LATENCY:
+        latency_histogram(o, m, (const jc_latency_t *)(const void *)sf);
         break;
     case S_LAG:
         lag(o, m, s);
@@ -339,6 +364,7 @@ void jc_latency_observe(jc_latency_t *l, int64_t ms)
         ms = 0;
     l->counts[latency_bucket(ms)]++;
     l->count++;
+    l->sum_ms += (double)ms;
     if (ms > l->max_ms)
         l->max_ms = ms;
 }

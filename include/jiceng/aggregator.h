@@ -118,6 +118,7 @@ typedef struct jc_latency {
     uint64_t counts[JC_LATENCY_BUCKETS];
     uint64_t count;
     int64_t max_ms;
+    double sum_ms;
 } jc_latency_t;
 
 /** Count a latency of ms milliseconds (a negative one counts as 0: clocks of one host). */
@@ -172,8 +173,8 @@ typedef struct jc_aggregator_stats {
     /* freshness (issue 14, item 3): per committed message, the time from its record timestamp
      * to the commit that made it visible in PostgreSQL (this host's clock on both ends when
      * the producer runs here; a producer's clock ahead of ours counts as 0) */
-    jc_histogram_t freshness_seconds; /**< for the metrics */
-    jc_latency_t freshness_ms;        /**< for percentiles (bench/freshness.sh) */
+    jc_latency_t freshness_ms; /**< percentiles (bench/freshness.sh) and, at fixed bounds,
+                                    the metrics' histogram (lib/metrics.c) */
     int64_t newest_record_ms;      /**< record timestamp of the newest applied event; 0: none */
     int64_t county_newest_ms[JC_STATS_COUNTIES]; /**< newest applied occurred_at per county, by
                                                       index in jc_county_at order; 0: none */

@@ -670,7 +670,6 @@ static void count_commit(jc_aggregator_t *a)
     for (uint64_t i = 0; i < a->batch_msgs; i++) {
         int64_t ms = a->batch_ts[i] > 0 && now > a->batch_ts[i] ? now - a->batch_ts[i] : 0;
         jc_latency_observe(&s->freshness_ms, ms);
-        jc_histogram_observe(&s->freshness_seconds, (double)ms / 1000.0);
     }
     s->pg_ok = 1;
     a->pg_seen_ms = jc_mono_ms();
@@ -1101,11 +1100,8 @@ static jc_status_t wait_for_pg(jc_aggregator_t *a, jc_error_t *err)
 /* metrics: the histograms' bounds (seconds per flush, messages per batch) and topic names. */
 static const double flush_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 static const double batch_bounds[] = {1, 10, 100, 1000, 5000, 10000, 25000, 50000, 100000};
-static const double fresh_bounds[] = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1,
-                                      2.5, 5, 10, 30, 60};
 _Static_assert(sizeof flush_bounds / sizeof flush_bounds[0] <= JC_HISTOGRAM_MAX &&
-                   sizeof batch_bounds / sizeof batch_bounds[0] <= JC_HISTOGRAM_MAX &&
-                   sizeof fresh_bounds / sizeof fresh_bounds[0] <= JC_HISTOGRAM_MAX,
+                   sizeof batch_bounds / sizeof batch_bounds[0] <= JC_HISTOGRAM_MAX,
                "a histogram has at most JC_HISTOGRAM_MAX bounds");
 
 static void init_metrics(jc_aggregator_t *a)
@@ -1114,8 +1110,6 @@ static void init_metrics(jc_aggregator_t *a)
     a->stats.flush_seconds.nbounds = sizeof flush_bounds / sizeof flush_bounds[0];
     a->stats.batch_events.bounds = batch_bounds;
     a->stats.batch_events.nbounds = sizeof batch_bounds / sizeof batch_bounds[0];
-    a->stats.freshness_seconds.bounds = fresh_bounds;
-    a->stats.freshness_seconds.nbounds = sizeof fresh_bounds / sizeof fresh_bounds[0];
     for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
         a->stats.topics[t] = a->topics[t];
     a->stats.lag = a->lag;
