@@ -420,7 +420,7 @@ static void report_memory(const jc_aggregator_stats_t *s, long rss_before_kb)
     double rest = peak - (double)s->dedup_bytes;
     printf("  memory: RSS before jc_aggregator_new %.1f MiB; peak RSS VmHWM %.1f MiB, "
            "ru_maxrss %.1f MiB\n", rss_before_kb / 1024.0, hwm_kb / 1024.0, maxrss_kb / 1024.0);
-    printf("  dedup state: %llu ids, %.1f MiB, %.1f bytes/id (bound: 32)\n",
+    printf("  dedup state: %llu ids, %.1f MiB, %.1f bytes/id (format 2 ledger: 55-85 typical, docs/architecture.md)\n",
            (unsigned long long)s->dedup_ids, mib((double)s->dedup_bytes),
            s->dedup_ids ? (double)s->dedup_bytes / (double)s->dedup_ids : 0.0);
     printf("  peak RSS - dedup bytes: %.1f MiB (should stay flat as the backlog grows)\n",
