@@ -43,6 +43,19 @@
  * tools, the rejects go to the dead-letter topic), so a crash at any point leaves PostgreSQL and
  * memory consistent: the next owner of a partition starts from PostgreSQL.
  *
+ * Overlapped flush (issue 14, item 1): a closed batch "flies": the flush thread (flusher.h)
+ * writes it on its own connection while this thread consumes, checks and folds the next one.
+ * Two batch states alternate (bs[cur] open, bs[cur ^ 1] flying), and each partition has a slice
+ * for each (batch.h: next offset, pending ids, ledger bytes). At most one batch flies, and the
+ * next one is handed over only after it has landed, so batches commit in order, and each one's
+ * offset compare-and-set expects where the one before ended (a slice's from: the flying slice's
+ * next, else the stored offset). An id's version in force is looked up in the open batch, then
+ * the flying one, then the committed set. Landing happens on this thread (land): a commit
+ * moves memory on as above; a PostgreSQL error hands the same batch over again after a
+ * backoff; fencing drops both batches and reads their partitions again from PostgreSQL. A
+ * drained batch waits while one flies (what arrives meanwhile joins it); a full one waits for
+ * the landing. Rebalances, the end of the run and every drop first let the flying batch land.
+ *
  * PostgreSQL is first reached when the run starts (not when the aggregator is made): the
  * connection, the schema check and the signing keys are retried with the same backoff as
  * mid-run (log pg_retry) until they succeed, the stop flag is raised, or pg_start_wait_ms has
@@ -84,6 +97,7 @@
 #include "jiceng/validate.h"
 #include "keys.h"
 #include "loader.h"
+#include "flusher.h"
 #include "pgsink.h"
 #include "refdata.h" /* reference data (issue 13, item 6) */
 #include "revise.h"
@@ -94,6 +108,29 @@
 #define KEYS_MIN_RELOAD_MS 1000        /* reading the keys for a record past their horizon */
 #define KEYS_UNKNOWN_RELOAD_MS 10000   /* ... for a key id they lack */
 #define KEYS_BEHIND_WARN_MS 60000      /* between two signing_keys_behind warnings */
+
+/* metrics (issue 12): what a batch adds to the stats when it commits. */
+typedef struct batch_counts {
+    uint64_t consumed[JC_EVENT_TYPE_COUNT], applied[JC_EVENT_TYPE_COUNT],
+        duplicates[JC_EVENT_TYPE_COUNT];
+    uint64_t corrected[JC_EVENT_TYPE_COUNT], withdrawn[JC_EVENT_TYPE_COUNT]; /* corrections */
+    int64_t newest_record_ms, county_newest_ms[JC_STATS_COUNTIES];
+} batch_counts_t;
+
+/* One batch on the consumer's side: the open one, or the one the flush thread writes. */
+typedef struct batch_state {
+    jc_part_t **parts;    /* the partitions it consumed from (their slice in_batch) */
+    size_t nparts, cap_parts;
+    jc_fold_t fold;
+    jc_reject_t *rejects;
+    size_t nrejects, cap_rejects, reject_bytes;
+    uint64_t msgs;
+    int64_t started_ms;   /* monotonic: its first message */
+    int64_t *ts;          /* freshness: its messages' record timestamps (msgs of them) */
+    size_t cap_ts;
+    double flush_started; /* metrics: monotonic seconds, when it was handed to the flusher */
+    batch_counts_t counts;
+} batch_state_t;
 
 struct jc_aggregator {
     jc_kafka_logger_t logger; /* first: the consumer's opaque (kafkautil.h) */
@@ -111,34 +148,23 @@ struct jc_aggregator {
     int64_t keys_read_ms, keys_unknown_ms, keys_warned_ms; /* monotonic */
     size_t keys_skipped_said; /* skipped keys last reported */
     jc_verdict_t verdict;     /* the checks' verdict on the message being handled */
-    jc_fold_t fold;
     jc_buf_t record; /* corrections: the ledger record of the event being applied (ledger.h) */
     jc_part_t *by_type[JC_EVENT_TYPE_COUNT][MAX_PARTITIONS];
     size_t nassigned;
     size_t neof;       /* assigned partitions at their end */
-    jc_part_t **batch; /* partitions in the open batch */
-    size_t nbatch, cap_batch;
-    jc_reject_t *rejects;
-    size_t nrejects, cap_rejects, reject_bytes;
-    uint64_t batch_msgs;
-    int64_t batch_started_ms;
-    int64_t *batch_ts; /* freshness: the open batch's record timestamps (batch_msgs of them) */
-    size_t cap_ts;
+    /* the two batches (overlapped flush): bs[cur] is open, bs[cur ^ 1] is with the flush
+     * thread while flying; a batch's index is also the slice of each partition it uses */
+    batch_state_t bs[2];
+    int cur, flying;
+    int flight_attempt;  /* PostgreSQL attempts at writing the flying batch */
+    jc_flusher_t *flusher;
     jc_aggregator_stats_t stats;
     jc_status_t fatal; /* an error raised where it could not be returned (callbacks) */
     jc_error_t fatal_err;
     volatile sig_atomic_t *stop;
     int64_t last_expire_ms, last_stats_ms;
     int assigned_once;
-    /* metrics (issue 12): what the open batch adds when it commits; the partitions' lag */
-    struct {
-        uint64_t consumed[JC_EVENT_TYPE_COUNT], applied[JC_EVENT_TYPE_COUNT],
-            duplicates[JC_EVENT_TYPE_COUNT];
-        uint64_t corrected[JC_EVENT_TYPE_COUNT], withdrawn[JC_EVENT_TYPE_COUNT]; /* corrections */
-        int64_t newest_record_ms, county_newest_ms[JC_STATS_COUNTIES];
-    } counts;
-    jc_partition_lag_t lag[JC_EVENT_TYPE_COUNT * MAX_PARTITIONS];
-    double flush_started;   /* monotonic seconds */
+    jc_partition_lag_t lag[JC_EVENT_TYPE_COUNT * MAX_PARTITIONS]; /* metrics */
     int64_t pg_seen_ms;     /* monotonic: the last PostgreSQL success (commit or probe) */
     jc_refdata_t ref;       /* reference data (issue 13, item 6): when to read it (refdata.h) */
     /* generations (issue 13, item 4): the conninfo with search_path set to the generation's
@@ -300,8 +326,10 @@ static void part_remove(jc_aggregator_t *a, const char *topic, int32_t partition
     if (p->loading && a->loader != NULL)
         jc_loader_cancel(a->loader, p->ticket);
     jc_dedup_free(&p->seen);
-    jc_dedup_free(&p->pending);
-    jc_buf_free(&p->ledger);
+    for (int h = 0; h < 2; h++) {
+        jc_dedup_free(&p->half[h].pending);
+        jc_buf_free(&p->half[h].ledger);
+    }
     free(p);
     *slot = NULL;
     a->nassigned--;
@@ -310,51 +338,68 @@ static void part_remove(jc_aggregator_t *a, const char *topic, int32_t partition
 
 /* ---- the open batch ------------------------------------------------------------------ */
 
-static void free_rejects(jc_aggregator_t *a)
+static batch_state_t *open_batch(jc_aggregator_t *a)
 {
-    for (size_t i = 0; i < a->nrejects; i++) {
-        jc_buf_free(&a->rejects[i].key);
-        jc_buf_free(&a->rejects[i].payload);
-        if (a->rejects[i].headers != NULL)
-            rd_kafka_headers_destroy(a->rejects[i].headers);
-    }
-    a->nrejects = 0;
-    a->reject_bytes = 0;
+    return &a->bs[a->cur];
 }
 
-static void clear_batch(jc_aggregator_t *a)
+static batch_state_t *flight(jc_aggregator_t *a)
 {
-    for (size_t i = 0; i < a->nbatch; i++) {
-        jc_part_t *p = a->batch[i];
-        p->in_batch = 0;
-        p->newest_ms = 0;
-        jc_dedup_clear(&p->pending);
-        jc_buf_reset(&p->ledger);
-    }
-    a->nbatch = 0;
-    a->batch_msgs = 0; /* and with it batch_ts */
-    memset(&a->counts, 0, sizeof a->counts); /* metrics */
-    jc_fold_reset(&a->fold);
-    free_rejects(a);
+    return &a->bs[a->cur ^ 1];
 }
 
+static void free_rejects(batch_state_t *s)
+{
+    for (size_t i = 0; i < s->nrejects; i++) {
+        jc_buf_free(&s->rejects[i].key);
+        jc_buf_free(&s->rejects[i].payload);
+        if (s->rejects[i].headers != NULL)
+            rd_kafka_headers_destroy(s->rejects[i].headers);
+    }
+    s->nrejects = 0;
+    s->reject_bytes = 0;
+}
+
+/* Forget batch h: its partitions' slices, its fold, rejects and counts. */
+static void clear_batch(jc_aggregator_t *a, int h)
+{
+    batch_state_t *s = &a->bs[h];
+    for (size_t i = 0; i < s->nparts; i++) {
+        jc_slice_t *sl = &s->parts[i]->half[h];
+        sl->in_batch = 0;
+        sl->newest_ms = 0;
+        jc_dedup_clear(&sl->pending);
+        jc_buf_reset(&sl->ledger);
+    }
+    s->nparts = 0;
+    s->msgs = 0; /* and with it ts */
+    memset(&s->counts, 0, sizeof s->counts); /* metrics */
+    jc_fold_reset(&s->fold);
+    free_rejects(s);
+}
+
+/* p joins the open batch at offset: its compare-and-set will expect the offset where the
+ * flying batch leaves p, if p is in it, else the stored one. */
 static jc_status_t join_batch(jc_aggregator_t *a, jc_part_t *p, int64_t offset)
 {
-    if (p->in_batch)
+    batch_state_t *s = open_batch(a);
+    jc_slice_t *sl = &p->half[a->cur], *flying = &p->half[a->cur ^ 1];
+    if (sl->in_batch)
         return JC_OK;
-    if (a->nbatch == a->cap_batch) {
-        size_t cap = a->cap_batch ? a->cap_batch * 2 : 64;
-        jc_part_t **b = realloc(a->batch, cap * sizeof *b);
+    if (s->nparts == s->cap_parts) {
+        size_t cap = s->cap_parts ? s->cap_parts * 2 : 64;
+        jc_part_t **b = realloc(s->parts, cap * sizeof *b);
         if (b == NULL)
             return JC_ERR_NOMEM;
-        a->batch = b;
-        a->cap_batch = cap;
+        s->parts = b;
+        s->cap_parts = cap;
     }
-    if (a->nbatch == 0 && a->nrejects == 0)
-        a->batch_started_ms = jc_mono_ms();
-    a->batch[a->nbatch++] = p;
-    p->in_batch = 1;
-    p->first = offset;
+    if (s->nparts == 0 && s->nrejects == 0)
+        s->started_ms = jc_mono_ms();
+    s->parts[s->nparts++] = p;
+    sl->in_batch = 1;
+    sl->first = offset;
+    sl->from = a->flying && flying->in_batch ? flying->next : p->stored;
     return JC_OK;
 }
 
@@ -364,15 +409,16 @@ static jc_status_t keep_reject(jc_aggregator_t *a, const jc_part_t *p, const rd_
                                const rd_kafka_headers_t *hdrs, jc_status_t status,
                                const char *reason, int32_t schema_id, const char *event_id)
 {
-    if (a->nrejects == a->cap_rejects) {
-        size_t cap = a->cap_rejects ? a->cap_rejects * 2 : 64;
-        jc_reject_t *r = realloc(a->rejects, cap * sizeof *r);
+    batch_state_t *s = open_batch(a);
+    if (s->nrejects == s->cap_rejects) {
+        size_t cap = s->cap_rejects ? s->cap_rejects * 2 : 64;
+        jc_reject_t *r = realloc(s->rejects, cap * sizeof *r);
         if (r == NULL)
             return JC_ERR_NOMEM;
-        a->rejects = r;
-        a->cap_rejects = cap;
+        s->rejects = r;
+        s->cap_rejects = cap;
     }
-    jc_reject_t *r = &a->rejects[a->nrejects++];
+    jc_reject_t *r = &s->rejects[s->nrejects++];
     memset(r, 0, sizeof *r);
     r->topic = p->topic;
     r->partition = p->partition;
@@ -388,7 +434,7 @@ static jc_status_t keep_reject(jc_aggregator_t *a, const jc_part_t *p, const rd_
     if (jc_buf_append(&r->key, m->key ? m->key : "", m->key_len) != JC_OK ||
         jc_buf_append(&r->payload, m->payload ? m->payload : "", m->len) != JC_OK)
         return JC_ERR_NOMEM;
-    a->reject_bytes += m->len + m->key_len + jc_kafka_headers_bytes(hdrs);
+    s->reject_bytes += m->len + m->key_len + jc_kafka_headers_bytes(hdrs);
     return JC_OK;
 }
 
@@ -396,26 +442,31 @@ static jc_status_t keep_reject(jc_aggregator_t *a, const jc_part_t *p, const rd_
 static void count_applied(jc_aggregator_t *a, const jc_part_t *p, const rd_kafka_message_t *m,
                           const jc_event_t *ev)
 {
-    a->counts.applied[p->type]++;
+    batch_counts_t *n = &open_batch(a)->counts;
+    n->applied[p->type]++;
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
-    if (ts > a->counts.newest_record_ms)
-        a->counts.newest_record_ms = ts;
+    if (ts > n->newest_record_ms)
+        n->newest_record_ms = ts;
     const jc_county_t *c = jc_county_by_code(ev->county_code), *first = jc_county_at(0);
     size_t i = c != NULL && first != NULL ? (size_t)(c - first) : JC_STATS_COUNTIES;
-    if (i < JC_STATS_COUNTIES && ev->occurred_at > a->counts.county_newest_ms[i])
-        a->counts.county_newest_ms[i] = ev->occurred_at;
+    if (i < JC_STATS_COUNTIES && ev->occurred_at > n->county_newest_ms[i])
+        n->county_newest_ms[i] = ev->occurred_at;
 }
 
 /* ---- corrections (issue 13): the version in force of each id, and what replaces it ---- */
 
-/* The version in force of id k in p: the open batch's (which replaces the committed one), then
- * the committed one. 0 if p has applied no version of it, 1 with *v, -1 if its record is
- * damaged. */
-static int version_in_force(const jc_part_t *p, jc_dedup_key_t k, jc_version_t *v)
+/* The version in force of id k in p: the open batch's, then the flying batch's (each replaces
+ * what came before), then the committed one. 0 if p has applied no version of it, 1 with *v,
+ * -1 if its record is damaged. */
+static int version_in_force(const jc_aggregator_t *a, const jc_part_t *p, jc_dedup_key_t k,
+                            jc_version_t *v)
 {
     const uint8_t *rec;
     size_t len;
-    if (!jc_dedup_find(&p->pending, k, &rec, &len) && !jc_dedup_find(&p->seen, k, &rec, &len))
+    const jc_slice_t *flying = &p->half[a->cur ^ 1];
+    if (!jc_dedup_find(&p->half[a->cur].pending, k, &rec, &len) &&
+        !(a->flying && flying->in_batch && jc_dedup_find(&flying->pending, k, &rec, &len)) &&
+        !jc_dedup_find(&p->seen, k, &rec, &len))
         return 0;
     return jc_record_decode(rec, len, v) == JC_OK ? 1 : -1;
 }
@@ -425,14 +476,15 @@ static int version_in_force(const jc_part_t *p, jc_dedup_key_t k, jc_version_t *
 static jc_status_t fold_version(jc_aggregator_t *a, jc_part_t *p, const uint8_t id[16],
                                 jc_dedup_key_t k, uint32_t content, const jc_event_t *ev)
 {
+    jc_slice_t *sl = &p->half[a->cur];
     jc_status_t st = jc_record_begin(&a->record, content, ev->revision, ev->withdrawn,
                                      ev->county_code, jc_local_day(ev->occurred_at));
     if (st == JC_OK)
-        st = jc_fold_event_rec(&a->fold, ev, &a->record);
+        st = jc_fold_event_rec(&open_batch(a)->fold, ev, &a->record);
     if (st != JC_OK)
         return st;
-    if (jc_dedup_put(&p->pending, k, a->record.data, a->record.len) != JC_OK ||
-        jc_ledger_append(&p->ledger, id, a->record.data, a->record.len) != JC_OK)
+    if (jc_dedup_put(&sl->pending, k, a->record.data, a->record.len) != JC_OK ||
+        jc_ledger_append(&sl->ledger, id, a->record.data, a->record.len) != JC_OK)
         return JC_ERR_NOMEM;
     return JC_OK;
 }
@@ -449,19 +501,20 @@ static jc_status_t apply_event(jc_aggregator_t *a, jc_part_t *p, const rd_kafka_
     jc_dedup_key_t k = jc_dedup_key(id);
     uint32_t content = (uint32_t)jc_event_hash(ev);
     jc_version_t prior;
-    int seen = version_in_force(p, k, &prior);
+    int seen = version_in_force(a, p, k, &prior);
     if (seen < 0)
         return JC_ERR_MALFORMED; /* our own record: cannot happen */
     char reason[400];
     jc_status_t why;
     jc_revise_t r = jc_revise_decide(seen ? &prior : NULL, ev->event_id, ev->revision, content,
                                      ev->county_code, &why, reason, sizeof reason);
+    batch_state_t *s = open_batch(a);
     if (r == JC_REVISE_DUPLICATE) {
         a->stats.duplicates++;
-        a->counts.duplicates[p->type]++; /* metrics */
+        s->counts.duplicates[p->type]++; /* metrics */
         return JC_OK;
     }
-    if (r == JC_REVISE_REPLACE && (why = jc_fold_subtract(&a->fold, p->type, &prior)) != JC_OK) {
+    if (r == JC_REVISE_REPLACE && (why = jc_fold_subtract(&s->fold, p->type, &prior)) != JC_OK) {
         if (why != JC_ERR_MALFORMED)
             return why;
         snprintf(reason, sizeof reason, "event_id %s revision %d: the record of the version in force "
@@ -475,14 +528,15 @@ static jc_status_t apply_event(jc_aggregator_t *a, jc_part_t *p, const rd_kafka_
     jc_status_t st = fold_version(a, p, id, k, content, ev);
     if (st != JC_OK)
         return st;
-    if (ev->occurred_at > p->newest_ms)
-        p->newest_ms = ev->occurred_at;
+    jc_slice_t *sl = &p->half[a->cur];
+    if (ev->occurred_at > sl->newest_ms)
+        sl->newest_ms = ev->occurred_at;
     count_applied(a, p, m, ev); /* metrics */
     if (r == JC_REVISE_REPLACE) {
         if (ev->withdrawn)
-            a->counts.withdrawn[p->type]++;
+            s->counts.withdrawn[p->type]++;
         else
-            a->counts.corrected[p->type]++;
+            s->counts.corrected[p->type]++;
     }
     return JC_OK;
 }
@@ -571,15 +625,16 @@ static jc_status_t judge(jc_aggregator_t *a, const jc_record_t *rec, jc_error_t 
 /* freshness: keep the record timestamp of the batch's next message until the commit. */
 static jc_status_t note_timestamp(jc_aggregator_t *a, int64_t ts)
 {
-    if (a->batch_msgs == a->cap_ts) {
-        size_t cap = a->cap_ts ? 2 * a->cap_ts : 4096;
-        int64_t *t = realloc(a->batch_ts, cap * sizeof *t);
+    batch_state_t *s = open_batch(a);
+    if (s->msgs == s->cap_ts) {
+        size_t cap = s->cap_ts ? 2 * s->cap_ts : 4096;
+        int64_t *t = realloc(s->ts, cap * sizeof *t);
         if (t == NULL)
             return JC_ERR_NOMEM;
-        a->batch_ts = t;
-        a->cap_ts = cap;
+        s->ts = t;
+        s->cap_ts = cap;
     }
-    a->batch_ts[a->batch_msgs] = ts;
+    s->ts[s->msgs] = ts;
     return JC_OK;
 }
 
@@ -612,9 +667,9 @@ static jc_status_t handle_message(jc_aggregator_t *a, const rd_kafka_message_t *
     if (st == JC_OK)
         st = note_timestamp(a, rec.timestamp_ms);
     if (st == JC_OK) {
-        p->next = m->offset + 1;
-        a->batch_msgs++;
-        a->counts.consumed[p->type]++; /* metrics */
+        p->half[a->cur].next = m->offset + 1;
+        open_batch(a)->msgs++;
+        open_batch(a)->counts.consumed[p->type]++; /* metrics */
         st = v->status != JC_OK
              ? keep_reject(a, p, m, hdrs, v->status, v->err.message, v->schema_id,
                            v->step > JC_CHECK_DECODE ? v->event.event_id : NULL)
@@ -625,13 +680,14 @@ static jc_status_t handle_message(jc_aggregator_t *a, const rd_kafka_message_t *
                           (long long)m->offset, jc_status_name(st));
 }
 
-/* ---- after a flush: commit, or drop -------------------------------------------------- */
+/* ---- the flying batch: its outcome -------------------------------------------------- */
 
-static void commit_to_kafka(jc_aggregator_t *a)
+static void commit_to_kafka(jc_aggregator_t *a, const batch_state_t *s, int h)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)a->nbatch);
-    for (size_t i = 0; i < a->nbatch; i++)
-        rd_kafka_topic_partition_list_add(l, a->batch[i]->topic, a->batch[i]->partition)->offset = a->batch[i]->next;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)s->nparts);
+    for (size_t i = 0; i < s->nparts; i++)
+        rd_kafka_topic_partition_list_add(l, s->parts[i]->topic, s->parts[i]->partition)->offset =
+            s->parts[i]->half[h].next;
     rd_kafka_commit(a->rk, l, 1); /* asynchronous, for lag tools only: PostgreSQL is the truth */
     rd_kafka_topic_partition_list_destroy(l);
 }
@@ -643,35 +699,35 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* metrics: the committed batch's counts join the stats. */
-static void count_commit(jc_aggregator_t *a)
+/* metrics: the batch s, committed at commit_ms (wall clock), joins the stats. */
+static void count_commit(jc_aggregator_t *a, const batch_state_t *s, int64_t commit_ms)
 {
-    jc_aggregator_stats_t *s = &a->stats;
+    jc_aggregator_stats_t *st = &a->stats;
+    const batch_counts_t *n = &s->counts;
     for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++) {
-        s->consumed_by_type[t] += a->counts.consumed[t];
-        s->applied_by_type[t] += a->counts.applied[t];
-        s->duplicates_by_type[t] += a->counts.duplicates[t];
-        s->corrected_by_type[t] += a->counts.corrected[t];
-        s->withdrawn_by_type[t] += a->counts.withdrawn[t];
+        st->consumed_by_type[t] += n->consumed[t];
+        st->applied_by_type[t] += n->applied[t];
+        st->duplicates_by_type[t] += n->duplicates[t];
+        st->corrected_by_type[t] += n->corrected[t];
+        st->withdrawn_by_type[t] += n->withdrawn[t];
     }
-    for (size_t i = 0; i < a->nrejects; i++) {
-        int t = type_of_topic(a, a->rejects[i].topic);
-        if (t >= 0 && a->rejects[i].status < JC_STATUS_COUNT_)
-            s->rejected_by[t][a->rejects[i].status]++;
+    for (size_t i = 0; i < s->nrejects; i++) {
+        int t = type_of_topic(a, s->rejects[i].topic);
+        if (t >= 0 && s->rejects[i].status < JC_STATUS_COUNT_)
+            st->rejected_by[t][s->rejects[i].status]++;
     }
-    if (a->counts.newest_record_ms > s->newest_record_ms)
-        s->newest_record_ms = a->counts.newest_record_ms;
+    if (n->newest_record_ms > st->newest_record_ms)
+        st->newest_record_ms = n->newest_record_ms;
     for (int i = 0; i < JC_STATS_COUNTIES; i++)
-        if (a->counts.county_newest_ms[i] > s->county_newest_ms[i])
-            s->county_newest_ms[i] = a->counts.county_newest_ms[i];
-    jc_histogram_observe(&s->flush_seconds, mono_s() - a->flush_started);
-    jc_histogram_observe(&s->batch_events, (double)a->batch_msgs);
-    int64_t now = jc_now_ms();
-    for (uint64_t i = 0; i < a->batch_msgs; i++) {
-        int64_t ms = a->batch_ts[i] > 0 && now > a->batch_ts[i] ? now - a->batch_ts[i] : 0;
-        jc_latency_observe(&s->freshness_ms, ms);
+        if (n->county_newest_ms[i] > st->county_newest_ms[i])
+            st->county_newest_ms[i] = n->county_newest_ms[i];
+    jc_histogram_observe(&st->flush_seconds, mono_s() - s->flush_started);
+    jc_histogram_observe(&st->batch_events, (double)s->msgs);
+    for (uint64_t i = 0; i < s->msgs; i++) {
+        int64_t ms = s->ts[i] > 0 && commit_ms > s->ts[i] ? commit_ms - s->ts[i] : 0;
+        jc_latency_observe(&st->freshness_ms, ms);
     }
-    s->pg_ok = 1;
+    st->pg_ok = 1;
     a->pg_seen_ms = jc_mono_ms();
 }
 
@@ -680,15 +736,15 @@ static void count_commit(jc_aggregator_t *a)
 
 /* One debug line per reject (event "reject") and one warn line per batch (event "rejects"):
  * "N rejects in batch: STATUS=count,...; first: TOPIC [P] @OFFSET (STATUS), ...". */
-static void log_rejects(jc_aggregator_t *a)
+static void log_rejects(jc_aggregator_t *a, const batch_state_t *s)
 {
-    if (a->nrejects == 0)
+    if (s->nrejects == 0)
         return;
     size_t count[JC_STATUS_COUNT_] = {0};
     char line[900], *end = line + sizeof line, *w = line;
-    w += snprintf(w, sizeof line, "%zu reject(s) in batch:", a->nrejects);
-    for (size_t i = 0; i < a->nrejects; i++) {
-        const jc_reject_t *r = &a->rejects[i];
+    w += snprintf(w, sizeof line, "%zu reject(s) in batch:", s->nrejects);
+    for (size_t i = 0; i < s->nrejects; i++) {
+        const jc_reject_t *r = &s->rejects[i];
         LOG(a, JC_LOG_DEBUG, "reject", "reject: %s [%d] @%lld %s: %s", r->topic,
             (int)r->partition, (long long)r->offset, jc_status_name(r->status), r->reason);
         if ((unsigned)r->status < JC_STATUS_COUNT_)
@@ -698,49 +754,72 @@ static void log_rejects(jc_aggregator_t *a)
         if (count[st] > 0)
             w += snprintf(w, (size_t)(end - w), "%s%s=%zu", w[-1] == ':' ? " " : ",",
                           jc_status_name((jc_status_t)st), count[st]);
-    for (size_t i = 0; i < a->nrejects && i < REJECTS_NAMED && w < end; i++)
+    for (size_t i = 0; i < s->nrejects && i < REJECTS_NAMED && w < end; i++)
         w += snprintf(w, (size_t)(end - w), "%s%s [%d] @%lld (%s)", i ? ", " : "; first: ",
-                      a->rejects[i].topic, (int)a->rejects[i].partition,
-                      (long long)a->rejects[i].offset, jc_status_name(a->rejects[i].status));
-    LOG(a, JC_LOG_WARN, "rejects", "%s%s", line, a->nrejects > REJECTS_NAMED ? ", ..." : "");
+                      s->rejects[i].topic, (int)s->rejects[i].partition,
+                      (long long)s->rejects[i].offset, jc_status_name(s->rejects[i].status));
+    LOG(a, JC_LOG_WARN, "rejects", "%s%s", line, s->nrejects > REJECTS_NAMED ? ", ..." : "");
 }
 
-static jc_status_t committed(jc_aggregator_t *a)
+/* The flying batch committed (at commit_ms): only now does memory move on. */
+static jc_status_t committed(jc_aggregator_t *a, int64_t commit_ms)
 {
-    for (size_t i = 0; i < a->nbatch; i++) {
-        jc_part_t *p = a->batch[i];
-        p->stored = p->next;
-        if (jc_dedup_merge(&p->seen, &p->pending) != JC_OK)
+    int h = a->cur ^ 1;
+    batch_state_t *s = flight(a);
+    for (size_t i = 0; i < s->nparts; i++) {
+        jc_part_t *p = s->parts[i];
+        p->stored = p->half[h].next;
+        if (jc_dedup_merge(&p->seen, &p->half[h].pending) != JC_OK)
             return JC_ERR_NOMEM;
     }
-    commit_to_kafka(a);
-    log_rejects(a); /* before the dead-letter copies take their bytes */
-    for (size_t i = 0; i < a->nrejects && !a->gen_building; i++) /* generations: see gen_building */
-        jc_deadletter_send(a->dlq, &a->rejects[i]); /* takes the reject's bytes */
+    commit_to_kafka(a, s, h);
+    log_rejects(a, s); /* before the dead-letter copies take their bytes */
+    for (size_t i = 0; i < s->nrejects && !a->gen_building; i++) /* generations: see gen_building */
+        jc_deadletter_send(a->dlq, &s->rejects[i]); /* takes the reject's bytes */
     jc_deadletter_poll(a->dlq);
-    a->stats.applied += a->fold.events;
-    a->stats.rejected += a->nrejects;
+    a->stats.applied += s->fold.events;
+    a->stats.rejected += s->nrejects;
     a->stats.batches++;
     a->stats.last_commit_ms = jc_now_ms();
-    count_commit(a); /* metrics */
-    clear_batch(a);
+    count_commit(a, s, commit_ms); /* metrics */
+    clear_batch(a, h);
+    a->flying = 0;
     return JC_OK;
 }
 
-/* Rewind the batch's partitions to their stored offsets (re-reading them and their ledgers
- * from PostgreSQL if reload), and forget the batch. */
-static jc_status_t drop_batch(jc_aggregator_t *a, int reload, jc_error_t *err)
+/* Add batch h's partitions not yet in l to l, at their stored offsets (re-read with their
+ * ledgers from PostgreSQL first if reload). */
+static jc_status_t rewind_list(jc_aggregator_t *a, int h, int reload, rd_kafka_topic_partition_list_t *l,
+                               jc_error_t *err)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)a->nbatch + 1);
-    jc_status_t st = JC_OK;
-    for (size_t i = 0; i < a->nbatch && st == JC_OK; i++) {
-        jc_part_t *p = a->batch[i];
-        if (reload)
-            st = read_partition(a, p, 1, err);
+    const batch_state_t *s = &a->bs[h];
+    for (size_t i = 0; i < s->nparts; i++) {
+        jc_part_t *p = s->parts[i];
+        if (rd_kafka_topic_partition_list_find(l, p->topic, p->partition) != NULL)
+            continue;
+        jc_status_t st = reload ? read_partition(a, p, 1, err) : JC_OK;
+        if (st != JC_OK)
+            return st;
         rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset =
             p->stored >= 0 ? p->stored : RD_KAFKA_OFFSET_BEGINNING;
     }
-    clear_batch(a);
+    return JC_OK;
+}
+
+/* Forget the open batch and the flying one (which the flusher no longer holds), and rewind
+ * their partitions to their stored offsets (re-reading them and their ledgers from PostgreSQL
+ * if reload). */
+static jc_status_t drop_batch(jc_aggregator_t *a, int reload, jc_error_t *err)
+{
+    int h = a->cur;
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_new((int)(a->bs[0].nparts + a->bs[1].nparts) + 1);
+    jc_status_t st = rewind_list(a, h, reload, l, err);
+    if (st == JC_OK && a->flying)
+        st = rewind_list(a, h ^ 1, reload, l, err);
+    clear_batch(a, h);
+    clear_batch(a, h ^ 1);
+    a->flying = 0;
     if (st == JC_OK && l->cnt > 0) {
         rd_kafka_error_t *e = rd_kafka_seek_partitions(a->rk, l, 10000);
         if (e != NULL) {
@@ -752,45 +831,98 @@ static jc_status_t drop_batch(jc_aggregator_t *a, int reload, jc_error_t *err)
     return st;
 }
 
-static void note_watermarks(jc_aggregator_t *a)
+/* Hand the flying batch to the flush thread (again, after a PostgreSQL error). */
+static void submit(jc_aggregator_t *a)
 {
-    for (size_t i = 0; i < a->nbatch; i++) {
+    batch_state_t *s = flight(a);
+    jc_batch_t b = {a->cfg.group_id, s->parts, s->nparts, a->cur ^ 1, &s->fold, s->rejects, s->nrejects};
+    jc_flusher_submit(a->flusher, &b);
+}
+
+/* What the flying batch's outcome st asks: its bookkeeping if it committed; on a PostgreSQL
+ * error, a retry after a backoff (it stays flying); if fenced, both batches dropped and their
+ * partitions read again from PostgreSQL. Any other failure, or a stop while retrying, drops
+ * both batches (not committed: whoever consumes their partitions reads them again). */
+static jc_status_t land(jc_aggregator_t *a, jc_status_t st, int64_t commit_ms, jc_error_t *err)
+{
+    if (st == JC_OK)
+        return committed(a, commit_ms);
+    if (st == JC_ERR_FENCED) {
+        LOG(a, JC_LOG_WARN, "batch_dropped", "batch dropped: %s", err->message);
+        a->stats.fenced++;
+        return drop_batch(a, 1, err);
+    }
+    if (st == JC_ERR_PG) {
+        a->stats.pg_retries++;
+        if (backoff(a, a->flight_attempt++, err)) {
+            submit(a);
+            return JC_OK;
+        }
+    }
+    jc_error_t ignored;
+    drop_batch(a, 0, &ignored);
+    return st;
+}
+
+/* Wait for the flying batch, if any, and land it (retries included). */
+static jc_status_t settle(jc_aggregator_t *a, jc_error_t *err)
+{
+    while (a->flying) {
+        jc_status_t st;
+        int64_t commit_ms;
+        if (!jc_flusher_result(a->flusher, 100, &st, &commit_ms, err)) {
+            stats_while_waiting(a); /* metrics: the loop is alive */
+            continue;
+        }
+        if ((st = land(a, st, commit_ms, err)) != JC_OK)
+            return st;
+    }
+    return JC_OK;
+}
+
+/* Land the flying batch if its result is in within wait_ms (0: do not wait; a retry's backoff
+ * waits anyway). */
+static jc_status_t land_if_done(jc_aggregator_t *a, int wait_ms, jc_error_t *err)
+{
+    jc_status_t st;
+    int64_t commit_ms;
+    if (!a->flying || !jc_flusher_result(a->flusher, wait_ms, &st, &commit_ms, err))
+        return JC_OK;
+    return land(a, st, commit_ms, err);
+}
+
+static void note_watermarks(jc_aggregator_t *a, const batch_state_t *s, int h)
+{
+    for (size_t i = 0; i < s->nparts; i++) {
         int64_t lo, hi;
-        jc_part_t *p = a->batch[i];
+        jc_part_t *p = s->parts[i];
         if (rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR)
-            p->high_watermark = hi;
+            p->half[h].high_watermark = hi;
     }
 }
 
-/* Write the open batch: retried on PostgreSQL errors until it commits or is fenced. */
+/* Close the open batch: once the flying one has landed, it flies (the flush thread writes it)
+ * while the next one opens. */
+static jc_status_t start_flush(jc_aggregator_t *a, jc_error_t *err)
+{
+    jc_status_t st = settle(a, err);
+    batch_state_t *s = open_batch(a);
+    if (st != JC_OK || s->nparts == 0)
+        return st;
+    s->flush_started = mono_s(); /* metrics */
+    note_watermarks(a, s, a->cur);
+    a->cur ^= 1;
+    a->flying = 1;
+    a->flight_attempt = 1;
+    submit(a);
+    return JC_OK;
+}
+
+/* Write the open batch and wait until it has landed: committed, or dropped if fenced. */
 static jc_status_t flush(jc_aggregator_t *a, jc_error_t *err)
 {
-    if (a->nbatch == 0)
-        return JC_OK;
-    a->flush_started = mono_s(); /* metrics */
-    note_watermarks(a);
-    jc_batch_t b = {a->cfg.group_id, a->batch, a->nbatch, &a->fold, a->rejects, a->nrejects};
-    for (int attempt = 1;; attempt++) {
-        jc_status_t st = pg_connect(a, err);
-        if (st == JC_OK)
-            st = jc_sink_flush(a->pg, &b, err);
-        if (st == JC_OK)
-            return committed(a);
-        if (st == JC_ERR_FENCED) {
-            LOG(a, JC_LOG_WARN, "batch_dropped", "batch dropped: %s", err->message);
-            a->stats.fenced++;
-            return drop_batch(a, 1, err);
-        }
-        if (st != JC_ERR_PG)
-            return st;
-        a->stats.pg_retries++;
-        if (PQstatus(a->pg) != CONNECTION_OK) {
-            PQfinish(a->pg);
-            a->pg = NULL;
-        }
-        if (!backoff(a, attempt, err))
-            return st; /* stopping: the batch was not committed and will be read again */
-    }
+    jc_status_t st = start_flush(a, err);
+    return st == JC_OK ? settle(a, err) : st;
 }
 
 /* ---- rebalancing --------------------------------------------------------------------- */
@@ -857,8 +989,10 @@ static void on_revoke(jc_aggregator_t *a, rd_kafka_topic_partition_list_t *parts
 {
     jc_error_t err;
     int lost = rd_kafka_assignment_lost(a->rk);
-    jc_status_t st = lost ? drop_batch(a, 0, &err) : flush(a, &err);
-    if (st != JC_OK && a->nbatch > 0)
+    jc_status_t st = settle(a, &err); /* the flying batch lands first, whatever the case */
+    if (st == JC_OK)
+        st = lost ? drop_batch(a, 0, &err) : flush(a, &err);
+    if (st != JC_OK && (open_batch(a)->nparts > 0 || a->flying))
         st = drop_batch(a, 0, &err); /* not committed: whoever gets the partitions reads it again */
     if (st != JC_OK && !*a->stop)
         set_fatal(a, &err);
@@ -947,6 +1081,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
     (void)rk;
     jc_aggregator_t *a = opaque;
+    jc_error_t why;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && settle(a, &why) != JC_OK && !*a->stop)
+        set_fatal(a, &why); /* the flying batch lands before any partition changes hands */
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
         on_assign(a, parts);
     else
@@ -1135,12 +1272,14 @@ jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t
     a->logger.opaque = a->cfg.log_opaque;
     a->stop = &never;
     init_metrics(a);
-    jc_fold_init(&a->fold);
+    jc_fold_init(&a->bs[0].fold);
+    jc_fold_init(&a->bs[1].fold);
     jc_refdata_init(&a->ref, a->cfg.reference_check_ms, a->cfg.log, a->cfg.log_opaque);
     if (use_generation(a, err) != JC_OK || (a->codec = jc_codec_new(err)) == NULL ||
         (a->rk = new_consumer(a, err)) == NULL || (a->dlq = new_dead_letter(a, err)) == NULL ||
         (a->end_offsets = jc_endoffsets_start(&a->cfg, err)) == NULL ||
-        (a->loader = jc_loader_start(a->cfg.conninfo, a->cfg.ledger_retention_days, err)) == NULL) {
+        (a->loader = jc_loader_start(a->cfg.conninfo, a->cfg.ledger_retention_days, err)) == NULL ||
+        (a->flusher = jc_flusher_start(a->cfg.conninfo, err)) == NULL) {
         jc_aggregator_free(a);
         return NULL;
     }
@@ -1157,10 +1296,11 @@ static int caught_up(const jc_aggregator_t *a)
 
 static int batch_due(const jc_aggregator_t *a, int64_t now)
 {
-    if (a->nbatch == 0)
+    const batch_state_t *s = &a->bs[a->cur];
+    if (s->nparts == 0)
         return 0;
-    return a->batch_msgs >= (uint64_t)a->cfg.batch_max_events ||
-           now - a->batch_started_ms >= a->cfg.batch_max_ms || a->reject_bytes >= MAX_REJECT_BYTES;
+    return s->msgs >= (uint64_t)a->cfg.batch_max_events ||
+           now - s->started_ms >= a->cfg.batch_max_ms || s->reject_bytes >= MAX_REJECT_BYTES;
 }
 
 /* The batch has caught up with what its partitions' last fetches saw: each one's next offset
@@ -1172,14 +1312,15 @@ static int batch_due(const jc_aggregator_t *a, int64_t now)
  * batch). */
 static int batch_drained(const jc_aggregator_t *a)
 {
-    for (size_t i = 0; i < a->nbatch; i++) {
+    const batch_state_t *s = &a->bs[a->cur];
+    for (size_t i = 0; i < s->nparts; i++) {
         int64_t lo, hi;
-        const jc_part_t *p = a->batch[i];
+        const jc_part_t *p = s->parts[i];
         if (rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) !=
-                RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0 || p->next < hi)
+                RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0 || p->half[a->cur].next < hi)
             return 0;
     }
-    return a->nbatch > 0;
+    return s->nparts > 0;
 }
 
 /* metrics: each assigned partition's lag, from the high watermark the client last saw (from
@@ -1210,7 +1351,7 @@ static void refresh_lag(jc_aggregator_t *a)
 #define PG_PROBE_MS 5000
 static void probe_pg(jc_aggregator_t *a, int64_t now)
 {
-    if (now - a->pg_seen_ms < PG_PROBE_MS || a->nbatch > 0)
+    if (now - a->pg_seen_ms < PG_PROBE_MS || open_batch(a)->nparts > 0 || a->flying)
         return;
     jc_error_t err;
     PGresult *r = pg_connect(a, &err) == JC_OK ? PQexec(a->pg, "select 1") : NULL;
@@ -1321,7 +1462,8 @@ static jc_status_t reference_between_batches(jc_aggregator_t *a, int64_t now, jc
         !jc_refdata_between_batches(&a->ref, pg_connect(a, &why) == JC_OK ? a->pg : NULL, now,
                                     &old))
         return JC_OK;
-    remap_counties(a->counts.county_newest_ms, old); /* metrics */
+    for (int h = 0; h < 2; h++) /* metrics */
+        remap_counties(a->bs[h].counts.county_newest_ms, old);
     remap_counties(a->stats.county_newest_ms, old);
     publish_stats(a);
     return reread_keys(a, err);
@@ -1336,10 +1478,12 @@ void jc_aggregator_reload_reference(jc_aggregator_t *a)
 static jc_status_t consume(jc_aggregator_t *a, jc_error_t *err)
 {
     while (!*a->stop && a->fatal == JC_OK) {
-        /* an open batch polls without waiting: an empty queue may mean it can commit now */
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(a->rk, a->nbatch ? 0 : 100);
+        /* an open batch polls without waiting: an empty queue may mean it can commit now; a
+         * flying one is looked at every few ms */
+        const batch_state_t *open = open_batch(a);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(a->rk, open->nparts ? 0 : a->flying ? 5 : 100);
         int drained = m == NULL && batch_drained(a);
-        if (m == NULL && a->nbatch > 0 && !drained)
+        if (m == NULL && open->nparts > 0 && !drained)
             m = rd_kafka_consumer_poll(a->rk, 10); /* more is on its way */
         jc_status_t st = JC_OK;
         if (m != NULL) {
@@ -1351,14 +1495,19 @@ static jc_status_t consume(jc_aggregator_t *a, jc_error_t *err)
         }
         if (st != JC_OK || (st = take_ledgers(a, err)) != JC_OK)
             return st;
+        /* drained while a batch flies: wait a little for it rather than spin */
+        if ((st = land_if_done(a, drained && a->flying ? 5 : 0, err)) != JC_OK)
+            return st;
         int64_t now = jc_mono_ms();
         int done = a->cfg.exit_when_caught_up && caught_up(a);
-        if ((batch_due(a, now) || drained || (done && a->nbatch > 0)) &&
-            (st = flush(a, err)) != JC_OK)
+        /* a drained batch closes once nothing flies (else it takes what arrives meanwhile); a
+         * full or old one closes at once, waiting for the flying one to land first */
+        if ((batch_due(a, now) || (drained && !a->flying) || (done && open->nparts > 0)) &&
+            (st = start_flush(a, err)) != JC_OK)
             return st;
-        if (done && a->nbatch == 0)
+        if (done && open_batch(a)->nparts == 0 && !a->flying)
             break;
-        if (a->nbatch == 0 && (st = reference_between_batches(a, now, err)) != JC_OK)
+        if (open_batch(a)->nparts == 0 && (st = reference_between_batches(a, now, err)) != JC_OK)
             return st;
         housekeeping(a, now);
     }
@@ -1405,6 +1554,8 @@ void jc_aggregator_free(jc_aggregator_t *a)
     jc_endoffsets_stop(a->end_offsets);
     jc_loader_stop(a->loader);
     a->loader = NULL;
+    jc_flusher_stop(a->flusher); /* after the batch it writes, if any; before the partitions go */
+    a->flusher = NULL;
     if (a->rk != NULL)
         rd_kafka_destroy(a->rk);
     jc_deadletter_free(a->dlq);
@@ -1412,11 +1563,13 @@ void jc_aggregator_free(jc_aggregator_t *a)
         for (int p = 0; p < MAX_PARTITIONS; p++)
             if (a->by_type[t][p] != NULL)
                 part_remove(a, a->topics[t], p);
-    free_rejects(a);
-    free(a->rejects);
-    free(a->batch);
-    free(a->batch_ts);
-    jc_fold_free(&a->fold);
+    for (int h = 0; h < 2; h++) {
+        free_rejects(&a->bs[h]);
+        free(a->bs[h].rejects);
+        free(a->bs[h].parts);
+        free(a->bs[h].ts);
+        jc_fold_free(&a->bs[h].fold);
+    }
     jc_buf_free(&a->record);
     jc_codec_free(a->codec);
     jc_keys_free(&a->keys);

@@ -15,25 +15,33 @@
 #include "jiceng/buf.h"
 #include "ledger.h"
 
-/* One assigned partition: what PostgreSQL holds for it, and what the open batch adds. */
+/* A partition's share of one batch. Each partition has two (jc_part_t.half): the open batch
+ * fills one while the flush thread writes the other (aggregator.c, "Overlapped flush"). */
+typedef struct jc_slice {
+    int in_batch;         /* the batch has consumed from the partition */
+    int64_t from;         /* the stored offset the batch's compare-and-set expects: where the
+                             previous batch ended; -1 if the partition has no row yet */
+    int64_t first;        /* offset of the batch's first message of the partition */
+    int64_t next;         /* offset after the last message it consumed */
+    int64_t high_watermark;
+    int64_t newest_ms;    /* newest occurred_at applied (0 if none) */
+    jc_dedup_t pending;   /* ids the batch applies or replaces (these records win) */
+    jc_buf_t ledger;      /* the batch's ids and records, as format 2 entries (ledger.h) */
+} jc_slice_t;
+
+/* One assigned partition: what PostgreSQL holds for it, and its shares of the two batches. */
 typedef struct jc_part {
     const char *topic;
     jc_event_type_t type; /* the type of event the topic carries */
     int32_t partition;
     int64_t stored;       /* next_offset stored in PostgreSQL; -1 if it has no row yet */
-    int64_t next;         /* batch: offset after the last message it consumed */
-    int64_t first;        /* batch: offset of its first message */
-    int64_t high_watermark;
-    int64_t newest_ms;    /* batch: newest occurred_at applied (0 if none) */
-    int in_batch;         /* the open batch has consumed from it */
     int eof;              /* reached the end of the partition (nothing consumed since) */
     int loading;          /* paused while the loader reads its ledger (loader.h) */
     uint64_t ticket;      /* loading: the loader's request */
     uint64_t batches_at;  /* loading: batches committed when it was asked for */
     jc_dedup_t seen;      /* ids applied by committed batches, within the dedup window, with
                              the record of each one's version in force (ledger.h) */
-    jc_dedup_t pending;   /* ids the open batch applies or replaces (these records win) */
-    jc_buf_t ledger;      /* the open batch's ids and records, as format 2 entries (ledger.h) */
+    jc_slice_t half[2];   /* its shares of the open batch and of the batch being flushed */
 } jc_part_t;
 
 /* A rejected message, kept until its batch commits: everything needed to write it to
@@ -53,8 +61,9 @@ typedef struct jc_reject {
 
 typedef struct jc_batch {
     const char *group_id;
-    jc_part_t **parts;    /* the partitions in the batch (in_batch) */
+    jc_part_t **parts;    /* the partitions in the batch */
     size_t nparts;
+    int half;             /* which of each partition's slices is this batch's */
     jc_fold_t *fold;
     jc_reject_t *rejects;
     size_t nrejects;

@@ -165,13 +165,13 @@ static jc_status_t flush_offsets(PGconn *c, const jc_batch_t *b, jc_pgarray_t *c
         for (int i = 0; i < OFFSET_COLS; i++)
             jc_pgarray_begin(&col[i]);
         for (size_t i = 0; i < b->nparts; i++) {
-            const jc_part_t *p = b->parts[i];
-            if ((p->stored >= 0) != (pass == 0))
+            const jc_slice_t *p = &b->parts[i]->half[b->half];
+            if ((p->from >= 0) != (pass == 0))
                 continue;
             want++;
-            jc_pgarray_text(&col[0], p->topic);
-            jc_pgarray_int(&col[1], p->partition);
-            jc_pgarray_int(&col[2], p->stored);
+            jc_pgarray_text(&col[0], b->parts[i]->topic);
+            jc_pgarray_int(&col[1], b->parts[i]->partition);
+            jc_pgarray_int(&col[2], p->from);
             jc_pgarray_int(&col[3], p->next);
             jc_pgarray_int(&col[4], p->high_watermark > p->next ? p->high_watermark : p->next);
             jc_pgarray_int(&col[5], p->newest_ms);
@@ -206,13 +206,13 @@ static jc_status_t flush_offsets(PGconn *c, const jc_batch_t *b, jc_pgarray_t *c
 static jc_status_t flush_ledger(PGconn *c, const jc_batch_t *b, jc_error_t *err)
 {
     for (size_t i = 0; i < b->nparts; i++) {
-        const jc_part_t *p = b->parts[i];
+        const jc_slice_t *p = &b->parts[i]->half[b->half];
         if (p->ledger.len == 0)
             continue;
         char part[16], first[24];
-        snprintf(part, sizeof part, "%d", (int)p->partition);
+        snprintf(part, sizeof part, "%d", (int)b->parts[i]->partition);
         snprintf(first, sizeof first, "%lld", (long long)p->first);
-        const char *v[4] = {p->topic, part, first, (const char *)p->ledger.data};
+        const char *v[4] = {b->parts[i]->topic, part, first, (const char *)p->ledger.data};
         int lens[4] = {0, 0, 0, (int)p->ledger.len};
         int fmts[4] = {0, 0, 0, 1};
         jc_status_t st = jc_pg_check(c, PQexecParams(c,
