@@ -612,10 +612,9 @@ static jc_status_t judge(jc_aggregator_t *a, const jc_record_t *rec, jc_error_t 
         return st;
     jc_verdict_t *v = &a->verdict;
     jc_check_record(a->codec, a->keys.ring, rec, jc_now_ms(), v);
-    int64_t now = jc_mono_ms();
     if (v->step == JC_CHECK_SIGNATURE && v->sign == JC_SIGN_UNKNOWN_KEY &&
-        now - a->keys_unknown_ms >= KEYS_UNKNOWN_RELOAD_MS) {
-        a->keys_unknown_ms = now;
+        jc_mono_ms() - a->keys_unknown_ms >= KEYS_UNKNOWN_RELOAD_MS) {
+        a->keys_unknown_ms = jc_mono_ms();
         if ((st = reread_keys(a, err)) == JC_OK)
             jc_check_record(a->codec, a->keys.ring, rec, jc_now_ms(), v);
     }
