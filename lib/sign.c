@@ -202,27 +202,29 @@ void jc_sign_format(const unsigned char mac[JC_SIGN_MAC_BYTES], char out[JC_SIGN
 }
 
 /* A hex digit's value, or -1; upper case only when upper_ok. */
-static int hex_value(char c, int upper_ok)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (upper_ok && c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+/* Each byte's hex digit value plus 1 (1-16) for 0-9 and a-f, plus 17 (17-22) for A-F, 0 for
+ * anything else. A table, because the aggregator decodes a 64-digit MAC per record: a branch on
+ * every digit cost about 6% of its loop (perf, issue 14). */
+#define D(c, v) [c] = (v) + 1
+static const unsigned char hex_table[256] = {
+    D('0', 0), D('1', 1), D('2', 2), D('3', 3), D('4', 4), D('5', 5), D('6', 6), D('7', 7),
+    D('8', 8), D('9', 9), D('a', 10), D('b', 11), D('c', 12), D('d', 13), D('e', 14), D('f', 15),
+    D('A', 26), D('B', 27), D('C', 28), D('D', 29), D('E', 30), D('F', 31),
+};
+#undef D
 
-/* Decode 2*n hex digits into n bytes; 0 if any is not a hex digit. */
+/* Decode 2*n hex digits into n bytes; 0 if any is not a hex digit (upper case ones only if
+ * upper_ok). */
 static int hex_decode(const char *hex, size_t n, int upper_ok, unsigned char *out)
 {
+    const unsigned char *h = (const unsigned char *)hex;
+    unsigned bad = 0, top = upper_ok ? 32 : 16;
     for (size_t i = 0; i < n; i++) {
-        int hi = hex_value(hex[2 * i], upper_ok), lo = hex_value(hex[2 * i + 1], upper_ok);
-        if (hi < 0 || lo < 0)
-            return 0;
-        out[i] = (unsigned char)(hi << 4 | lo);
+        unsigned hi = hex_table[h[2 * i]], lo = hex_table[h[2 * i + 1]];
+        bad |= (hi == 0) | (hi > top) | (lo == 0) | (lo > top);
+        out[i] = (unsigned char)(((hi - 1) & 15) << 4 | ((lo - 1) & 15));
     }
-    return 1;
+    return !bad;
 }
 
 int jc_sign_parse(const void *header, size_t len, unsigned char mac[JC_SIGN_MAC_BYTES])
