@@ -13,6 +13,12 @@
  * for want of a signing key for its county (JC_ERR_UNAUTHORIZED) is a reject like any other; a
  * dry run loads the signing keys too, when they are given, to find those.
  *
+ * Batching: when every input is a regular file (standard input too, when it is one), no record
+ * waits for a reader, and librdkafka's linger.ms is FILE_LINGER_MS instead of the producer's
+ * default: fuller batches mean fewer produce requests, cheaper compression and less work for
+ * the broker. A stream (a pipe, a terminal, a FIFO) keeps the default, so that a live feed is
+ * not held back; the caller's own linger.ms (or queue.buffering.max.ms) wins in both cases.
+ *
  * Rejects are written with jansson into one reused buffer, one object per line, and each line
  * goes to the file with a single write(2) on an O_APPEND descriptor, so that a crash loses
  * none; a record's text is cut to JC_REJECT_RECORD_MAX bytes, with its length and SHA-256. A
@@ -49,6 +55,8 @@
 
 #define POLL_EVERY 64 /* records between serving delivery reports */
 #define DEFAULT_QUEUE_MAX "100000" /* librdkafka's queue.buffering.max.messages */
+#define FILE_LINGER_MS "50"        /* linger.ms when reading regular files only */
+#define READ_BUFFER (256 * 1024)    /* stdio's buffer for an input file */
 
 /* A sent record awaiting its delivery report. */
 struct slot {
@@ -71,6 +79,7 @@ struct run {
     bool purging;             /* records still in flight after a stop are being purged */
     struct slot *free_slots, *all_slots;
     jc_producer_t *producer;
+    const char **props;       /* the producer's properties, when the run adds to the caller's */
     int queue_max;            /* records librdkafka holds at most */
     jc_codec_t *codec; /* dry run */
     jc_buf_t encoded;  /* dry run */
@@ -420,8 +429,14 @@ static jc_status_t read_input(struct run *r, const char *path, jc_error_t *err)
         return JC_OK; /* a signal may interrupt opening a FIFO */
     if (in == NULL)
         return jc_error_set(err, JC_ERR_IO, "%s: %s", path, strerror(errno));
+    char *buffer = malloc(READ_BUFFER); /* fewer read(2) calls; without it, stdio's own */
+    if (buffer != NULL && setvbuf(in, buffer, _IOFBF, READ_BUFFER) != 0) {
+        free(buffer);
+        buffer = NULL;
+    }
     jc_status_t st = read_stream(r, in, path, err);
     fclose(in);
+    free(buffer);
     return st;
 }
 
@@ -447,6 +462,47 @@ static void drain(struct run *r)
 
 /* ---- the run ---- */
 
+/* Whether the input named path ("-": standard input) is a regular file. */
+static bool regular_file(const char *path)
+{
+    struct stat st;
+    int rc = strcmp(path, "-") == 0 ? fstat(STDIN_FILENO, &st) : stat(path, &st);
+    return rc == 0 && S_ISREG(st.st_mode);
+}
+
+static bool only_regular_files(const jc_ingest_opts_t *o)
+{
+    if (o->ninputs == 0)
+        return regular_file("-");
+    for (size_t i = 0; i < o->ninputs; i++)
+        if (!regular_file(o->inputs[i]))
+            return false;
+    return true;
+}
+
+/* The producer's properties: the caller's, after linger.ms = FILE_LINGER_MS when only regular
+ * files are read (later properties win, so the caller's own setting stays). */
+static jc_status_t producer_props(struct run *r, const char *const **out, jc_error_t *err)
+{
+    const char *const *props = r->o->props;
+    *out = props;
+    if (!only_regular_files(r->o))
+        return JC_OK;
+    size_t n = 0;
+    while (props != NULL && props[n] != NULL)
+        n++;
+    r->props = malloc((n + 3) * sizeof *r->props);
+    if (r->props == NULL)
+        return jc_error_set(err, JC_ERR_NOMEM, "out of memory for the producer's properties");
+    r->props[0] = "linger.ms";
+    r->props[1] = FILE_LINGER_MS;
+    for (size_t i = 0; i < n; i++)
+        r->props[2 + i] = props[i];
+    r->props[2 + n] = NULL;
+    *out = r->props;
+    return JC_OK;
+}
+
 static jc_status_t start(struct run *r, jc_error_t *err)
 {
     r->rejects = open(r->rejects_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
@@ -458,7 +514,11 @@ static jc_status_t start(struct run *r, jc_error_t *err)
                                           DEFAULT_QUEUE_MAX));
         if (r->queue_max <= 0)
             r->queue_max = INT_MAX; /* librdkafka refuses such a value anyway */
-        r->producer = jc_producer_new(r->o->props, on_delivery, r, err);
+        const char *const *props;
+        jc_status_t st = producer_props(r, &props, err);
+        if (st != JC_OK)
+            return st;
+        r->producer = jc_producer_new(props, on_delivery, r, err);
         return r->producer != NULL ? JC_OK : (err ? err->code : JC_ERR_KAFKA);
     }
     const char *keys = jc_kafka_prop(r->o->props, JC_PROP_SIGNING_KEYS, NULL);
@@ -477,6 +537,7 @@ static jc_status_t finish(struct run *r, jc_status_t st, jc_error_t *err)
         drain(r);
     r->purging = jc_producer_outstanding(r->producer) > 0;
     jc_producer_free(r->producer); /* reports anything still outstanding */
+    free(r->props);
     jc_codec_free(r->codec);
     jc_signers_free(r->signers);
     jc_buf_free(&r->encoded);

@@ -9,7 +9,7 @@ docs/signing.md and the Avro schemas, with confluent-kafka and fastavro, in one 
       (ASCII), signed with that county's key (KEY_DIR/NNNNNN.key: key_id=, county=, secret=)
       as docs/signing.md says (HMAC-SHA256 over "jiceng-sig-v1" + length-prefixed topic, key
       and value; headers jiceng.key-id and jiceng.sig); the producer settings are
-      jiceng-produce's (idempotent, acks all, lz4, linger.ms 5, murmur2_random), the identity
+      jiceng-produce's reading a file (idempotent, acks all, lz4, linger.ms 50, murmur2_random), the identity
       CLIENT_JSON's (a stack clients/NAME.json). Waits for every delivery report; prints
       "producer.py: read N, delivered D, failed F"; exit 1 if any failed
   producer.py expect FILE
@@ -97,7 +97,7 @@ def send(client_json, key_dir, prefix, path):
     with open(client_json, encoding="utf-8") as f:
         conf = json.load(f)
     conf.update({"enable.idempotence": True, "acks": "all", "compression.codec": "lz4",
-                 "linger.ms": 5, "partitioner": "murmur2_random"})
+                 "linger.ms": 50, "partitioner": "murmur2_random"})
     producer = Producer(conf)
     schemas, changes, keys = newest_schemas(), code_changes(), read_keys(key_dir)
     counts = {"read": 0, "delivered": 0, "failed": 0}

@@ -9,7 +9,8 @@
 #   A  jiceng-produce (parse, validate, encode, sign, produce, wait for every report);
 #   B  bench/peers/producer.py send (json.loads, fastavro with the newest schema, Confluent
 #      framing, HMAC signature headers written from docs/signing.md, confluent-kafka in one
-#      thread with jiceng-produce's producer settings, wait for every report);
+#      thread with jiceng-produce's producer settings for a file, linger.ms 50 included
+#      (lib/ingest.c), wait for every report);
 # both as the load generator (TLS, its certificate) with its signing keys
 # (tests/support/signing-keys keyring), each run into fresh topics under its own prefix (12
 # partitions, jiceng-topics as the administrator, `stack grant-prefix`), deleted after the
@@ -133,8 +134,8 @@ done
 while (($(date +%s) < valid_from)); do sleep 1; done
 head -1000 "$W/gen/events.ndjson" >"$W/warm.ndjson"
 for label in A B; do
-    new_prefix && side "$label" "$W/warm.ndjson" && "${CMD[@]}" >/dev/null 2>&1 \
-        || { echo "producer.sh: the warm-up of $label failed" >&2; exit 1; }
+    new_prefix && side "$label" "$W/warm.ndjson" && "${CMD[@]}" >"$W/warm.out" 2>&1 \
+        || { echo "producer.sh: the warm-up of $label failed: $(tail -3 "$W/warm.out" 2>/dev/null)" >&2; exit 1; }
     drop_prefix
 done
 status=0

@@ -78,7 +78,9 @@ typedef struct jc_ingest_opts {
     size_t ninputs;             /**< 0: standard input */
     const char *rejects_path;   /**< where rejected and undelivered records are appended
                                      (required) */
-    const char *const *props;   /**< producer properties (jiceng/producer.h) */
+    const char *const *props;   /**< producer properties (jiceng/producer.h); when every
+                                     input is a regular file, linger.ms defaults to 50 (a
+                                     stream keeps the producer's 5), unless props set it */
     bool dry_run;               /**< parse and validate (and encode) only; no broker needed;
                                      with jiceng.signing.keys in props, a record whose county
                                      has no key is rejected too, as the producer would */
