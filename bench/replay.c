@@ -12,8 +12,9 @@
  *   1. end to end: the real jc_aggregator_t (exactly once, dedup on, exit_when_caught_up) in a
  *      fresh consumer group from offset 0; events/s = messages consumed / wall time from
  *      jc_aggregator_new to the return of jc_aggregator_run. Then the peak RSS (VmHWM and
- *      ru_maxrss, read before anything else runs), the dedup sets' size, and the checks
- *      applied + duplicates + rejected == consumed == messages in the topics;
+ *      ru_maxrss, read before anything else runs), the dedup sets' size, what held the memory
+ *      at the largest of the RSS samples a thread takes every 250 ms (mem_sampler), and the
+ *      checks applied + duplicates + rejected == consumed == messages in the topics;
  *   2a. the decode-only limit: a plain librdkafka consumer (its own fresh group, same assignor,
  *      the aggregator's prefetch bounds) that reads every message and runs the aggregator's
  *      checks on it minus dedup: signature (jc_sign_verify with every key of the database,
@@ -43,6 +44,7 @@
  *
  * usage: bench-replay --topic-prefix PREFIX --conninfo STR [--baseline-events N] ...
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,7 +385,104 @@ static int decode_valid(jc_codec_t *codec, const rd_kafka_message_t *m, jc_event
 
 /* ---- 1. end to end ------------------------------------------------------------------- */
 
-static int run_end_to_end(const struct opts *o, struct rate *r, jc_aggregator_stats_t *s)
+/* ---- what holds the memory (Linux): RSS by kind of mapping, sampled during end to end ---- */
+
+enum { MEM_HEAP, MEM_ARENAS, MEM_MAPPED, MEM_OTHER, MEM_KINDS };
+#define ARENA_ALIGN ((unsigned long)64 << 20) /* glibc places its per-thread heaps at 64 MiB boundaries */
+#define SAMPLE_MS 250
+
+struct mem_sampler {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int started, stop;
+    long peak[MEM_KINDS]; /* kB by kind, at the sample of the largest total */
+    long peak_total;
+};
+
+/* The kind of a /proc/self/smaps mapping: the main heap, an anonymous mapping at a 64 MiB
+ * boundary (a glibc thread arena: librdkafka's threads, the flush and loader threads), another
+ * anonymous one (the dedup sets' tables and arenas from 64 KiB on, large malloc blocks), or
+ * the rest (files, stack). */
+static int mem_kind(unsigned long lo, const char *path)
+{
+    if (strcmp(path, "[heap]") == 0)
+        return MEM_HEAP;
+    if (*path != '\0')
+        return MEM_OTHER;
+    return lo % ARENA_ALIGN == 0 ? MEM_ARENAS : MEM_MAPPED;
+}
+
+/* Resident kB by kind into kb; 0 if smaps cannot be read. */
+static int mem_sample(long kb[MEM_KINDS])
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    int kind = MEM_OTHER;
+    memset(kb, 0, MEM_KINDS * sizeof *kb);
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long lo, hi;
+        char path[256] = "";
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %255s", &lo, &hi, path) >= 2)
+            kind = mem_kind(lo, path);
+        else if (strncmp(line, "Rss:", 4) == 0)
+            kb[kind] += atol(line + 4);
+    }
+    fclose(f);
+    return 1;
+}
+
+static void *mem_sampler_run(void *arg)
+{
+    struct mem_sampler *m = arg;
+    pthread_mutex_lock(&m->lock);
+    while (!m->stop) {
+        long kb[MEM_KINDS], total = 0;
+        pthread_mutex_unlock(&m->lock);
+        int ok = mem_sample(kb);
+        pthread_mutex_lock(&m->lock);
+        for (int k = 0; ok && k < MEM_KINDS; k++)
+            total += kb[k];
+        if (ok && total > m->peak_total) {
+            m->peak_total = total;
+            memcpy(m->peak, kb, sizeof kb);
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += SAMPLE_MS * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        if (!m->stop)
+            pthread_cond_timedwait(&m->wake, &m->lock, &ts);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return NULL;
+}
+
+static void mem_sampler_start(struct mem_sampler *m)
+{
+    memset(m, 0, sizeof *m);
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->wake, NULL);
+    m->started = pthread_create(&m->thread, NULL, mem_sampler_run, m) == 0;
+}
+
+static void mem_sampler_stop(struct mem_sampler *m)
+{
+    pthread_mutex_lock(&m->lock);
+    m->stop = 1;
+    pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->lock);
+    if (m->started)
+        pthread_join(m->thread, NULL);
+    pthread_cond_destroy(&m->wake);
+    pthread_mutex_destroy(&m->lock);
+}
+
+static int run_end_to_end(const struct opts *o, struct rate *r, jc_aggregator_stats_t *s,
+                          struct mem_sampler *mem)
 {
     jc_aggregator_config_t c = {
         .bootstrap = NULL, .group_id = o->group, .conninfo = o->conninfo,
@@ -395,10 +494,12 @@ static int run_end_to_end(const struct opts *o, struct rate *r, jc_aggregator_st
         if (strcmp(p[0], "bootstrap.servers") == 0)
             c.bootstrap = p[1];
     jc_error_t err;
+    mem_sampler_start(mem);
     double t0 = seconds();
     jc_aggregator_t *a = jc_aggregator_new(&c, &err);
     jc_status_t st = a != NULL ? jc_aggregator_run(a, NULL, &err) : err.code;
     r->secs = seconds() - t0;
+    mem_sampler_stop(mem);
     if (a != NULL)
         *s = *jc_aggregator_stats(a);
     jc_aggregator_free(a);
@@ -411,7 +512,7 @@ static int run_end_to_end(const struct opts *o, struct rate *r, jc_aggregator_st
     return 0;
 }
 
-static void report_memory(const jc_aggregator_stats_t *s, long rss_before_kb)
+static void report_memory(const jc_aggregator_stats_t *s, long rss_before_kb, const struct mem_sampler *mem)
 {
     struct rusage ru;
     long hwm_kb = proc_status_kb("VmHWM");
@@ -425,6 +526,11 @@ static void report_memory(const jc_aggregator_stats_t *s, long rss_before_kb)
            s->dedup_ids ? (double)s->dedup_bytes / (double)s->dedup_ids : 0.0);
     printf("  peak RSS - dedup bytes: %.1f MiB (should stay flat as the backlog grows)\n",
            mib(rest));
+    if (mem->peak_total > 0)
+        printf("  largest RSS sample (every %d ms) %.1f MiB: main heap %.1f, glibc thread arenas %.1f, "
+               "other anonymous mappings %.1f (the dedup sets' among them), files and stacks %.1f\n",
+               SAMPLE_MS, mem->peak_total / 1024.0, mem->peak[MEM_HEAP] / 1024.0,
+               mem->peak[MEM_ARENAS] / 1024.0, mem->peak[MEM_MAPPED] / 1024.0, mem->peak[MEM_OTHER] / 1024.0);
 }
 
 static int check_counts(const jc_aggregator_stats_t *s, const struct backlog *b)
@@ -1029,12 +1135,13 @@ static int measure(const struct opts *o, const struct backlog *b)
     printf("1. end to end: jc_aggregator_t, exactly once, dedup on, from offset 0 into an empty "
            "database (group %s)\n", o->group);
     print_loadavg("before:");
-    int rc = run_end_to_end(o, &e, &s);
+    struct mem_sampler mem;
+    int rc = run_end_to_end(o, &e, &s, &mem);
     print_loadavg("after:");
     if (rc == 0) {
         printf("  %llu messages in %.2f s: %.0f events/s\n", (unsigned long long)e.messages,
                e.secs, rate_of(&e, e.messages));
-        report_memory(&s, rss_before);
+        report_memory(&s, rss_before, &mem);
         rc = check_counts(&s, b);
     }
     int lrc = measure_limits(o, b, &limit, &bare);

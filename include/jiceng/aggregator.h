@@ -20,6 +20,9 @@
  *     errors are retried by librdkafka within message.timeout.ms (30 s by default here), and
  *     the copy is produced again up to 3 times in all; at the end of a run the copies still in
  *     flight are waited for, up to message.timeout.ms, and then counted as failed;
+ *   - a closed batch is written by a flush thread on a PostgreSQL connection of its own while
+ *     the next batch is consumed (at most one at a time, committed in order; a second
+ *     connection per instance);
  *   - before partitions are revoked it flushes; when they are lost it drops the uncommitted
  *     batch and re-reads from PostgreSQL;
  *   - PostgreSQL is first reached by jc_aggregator_run, which waits for it (connection, schema
@@ -31,7 +34,8 @@
  *     succeeded although its acknowledgement was lost) drops the batch and re-reads the
  *     partitions' offsets and ledgers.
  * Memory is bounded by the batch (events, distinct keys, rejects) and the dedup sets of the
- * assigned partitions (at most 32 bytes per id inside the retention window), not the backlog.
+ * assigned partitions (the ids inside the retention window, each with its version record:
+ * about 55-85 bytes per id), not the backlog.
  *
  * It prints nothing. What happens is reported through the configuration's log callback
  * (jiceng/log.h), with these event keys:
@@ -45,6 +49,10 @@
  *                               unknown topic); it is produced again
  *   dead_letter_cut      info   a copy was delivered cut to fit the dead-letter topic
  *   ledger_expiry_failed warn   the hourly expiry of old dedup ledger entries was skipped
+ *   dedup_trimmed        info   the hourly trim dropped ids older than the dedup window from
+ *                               the partitions' sets in memory (how many)
+ *   dedup_trim_failed    warn   a partition's set could not be compacted (no memory); it stays
+ *                               as it is until the next hour
  *   generation_retired   warn   at start: the configured generation is retired, the reports read
  *                               another one (jiceng/generation.h)
  *   signing_keys_read    debug  the signing keys were read (how many, and up to which record

@@ -765,9 +765,11 @@ static jc_status_t committed(jc_aggregator_t *a, int64_t commit_ms)
 {
     int h = a->cur ^ 1;
     batch_state_t *s = flight(a);
+    uint32_t today = jc_dedup_day(jc_now_ms()); /* the stamp of the ids it commits (dedup.h) */
     for (size_t i = 0; i < s->nparts; i++) {
         jc_part_t *p = s->parts[i];
         p->stored = p->half[h].next;
+        jc_dedup_set_stamp(&p->seen, today);
         if (jc_dedup_merge(&p->seen, &p->half[h].pending) != JC_OK)
             return JC_ERR_NOMEM;
     }
@@ -1388,6 +1390,28 @@ static void publish_stats(jc_aggregator_t *a)
     a->cfg.on_stats(a->cfg.stats_opaque, &snapshot);
 }
 
+/* Drop from the partitions' dedup sets the ids committed before the dedup window (hourly,
+ * with the ledger's expiry; dedup.h, jc_dedup_trim). A set that cannot be compacted (no
+ * memory) stays as it is until the next hour. */
+static void trim_dedup(jc_aggregator_t *a)
+{
+    uint32_t today = jc_dedup_day(jc_now_ms()), days = (uint32_t)a->cfg.ledger_retention_days;
+    uint32_t oldest = today > days ? today - days : 0;
+    size_t dropped = 0, n = 0;
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
+        for (int p = 0; p < MAX_PARTITIONS; p++) {
+            if (a->by_type[t][p] == NULL)
+                continue;
+            if (jc_dedup_trim(&a->by_type[t][p]->seen, oldest, &n) != JC_OK)
+                LOG(a, JC_LOG_WARN, "dedup_trim_failed", "%s [%d]: no memory to trim its dedup set",
+                    a->by_type[t][p]->topic, p);
+            dropped += n;
+        }
+    if (dropped > 0)
+        LOG(a, JC_LOG_INFO, "dedup_trimmed", "%zu id(s) older than the %u-day dedup window dropped "
+            "from memory", dropped, days);
+}
+
 static void housekeeping(jc_aggregator_t *a, int64_t now)
 {
     jc_endoffsets_report(a->end_offsets); /* log what the refresher's thread met */
@@ -1398,6 +1422,7 @@ static void housekeeping(jc_aggregator_t *a, int64_t now)
         if (pg_connect(a, &err) != JC_OK ||
             jc_sink_expire_ledger(a->pg, a->cfg.ledger_retention_days, &err) != JC_OK)
             LOG(a, JC_LOG_WARN, "ledger_expiry_failed", "ledger expiry skipped: %s", err.message);
+        trim_dedup(a);
     }
     if (now - a->last_stats_ms >= a->cfg.stats_interval_ms) {
         a->last_stats_ms = now;

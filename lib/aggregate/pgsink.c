@@ -112,10 +112,13 @@ static jc_status_t add_entries(jc_dedup_t *seen, const uint8_t *p, size_t len)
     return more == 0 ? JC_OK : JC_ERR_MALFORMED;
 }
 
+/* Row i's entries, stamped with its created_at day (dedup.h, "Retention"). */
 static jc_status_t add_row(jc_dedup_t *seen, PGresult *r, int i, jc_buf_t *rec)
 {
     const uint8_t *p = (const uint8_t *)PQgetvalue(r, i, 1);
     size_t len = (size_t)PQgetlength(r, i, 1);
+    if (PQgetlength(r, i, 2) == 4)
+        jc_dedup_set_stamp(seen, be32((const uint8_t *)PQgetvalue(r, i, 2)));
     if (PQgetlength(r, i, 0) == 4 && be32((const uint8_t *)PQgetvalue(r, i, 0)) == 1)
         return add_old_entries(seen, p, len, rec);
     return add_entries(seen, p, len);
@@ -128,7 +131,8 @@ jc_status_t jc_sink_load_ledger(PGconn *c, const char *topic, int32_t partition,
     snprintf(part, sizeof part, "%d", (int)partition);
     snprintf(days, sizeof days, "%d", retention_days);
     const char *v[3] = {topic, part, days};
-    PGresult *r = PQexecParams(c, "select format::int4, entries from dedup_ledger where topic = $1 and "
+    PGresult *r = PQexecParams(c, "select format::int4, entries, floor(extract(epoch from created_at) / 86400)::int4 "
+                                  "from dedup_ledger where topic = $1 and "
                                   "partition = $2 and created_at > now() - make_interval(days => $3::int) "
                                   "order by first_offset",
                                3, NULL, v, NULL, NULL, 1);
@@ -138,6 +142,7 @@ jc_status_t jc_sink_load_ledger(PGconn *c, const char *topic, int32_t partition,
     jc_buf_t rec = {0};
     for (int i = 0; i < PQntuples(r) && st == JC_OK; i++)
         st = add_row(seen, r, i, &rec);
+    jc_dedup_set_stamp(seen, jc_dedup_day(jc_now_ms())); /* what the run adds next: today's */
     PQclear(r);
     jc_buf_free(&rec);
     if (st == JC_ERR_MALFORMED)
