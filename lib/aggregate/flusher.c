@@ -26,16 +26,15 @@
 
 #include "jiceng/jtime.h"
 #include "pgsink.h"
+#include "worker.h"
 
 struct jc_flusher {
     char *conninfo;
     PGconn *pg; /* the thread's only */
-    pthread_t thread;
-    bool started;
-    pthread_mutex_t lock;
-    pthread_cond_t wake, done;
-    /* under lock */
-    bool stopping, busy, has_result;
+    jc_worker_t w;
+    pthread_cond_t done; /* signalled when a result is filed */
+    /* under w.lock */
+    bool busy, has_result;
     jc_batch_t batch;
     jc_status_t status;
     int64_t commit_ms;
@@ -61,26 +60,26 @@ static jc_status_t write_batch(jc_flusher_t *f, const jc_batch_t *b, jc_error_t 
 static void *run(void *arg)
 {
     jc_flusher_t *f = arg;
-    pthread_mutex_lock(&f->lock);
-    while (!f->stopping) {
+    pthread_mutex_lock(&f->w.lock);
+    while (!f->w.stopping) {
         if (!f->busy || f->has_result) {
-            pthread_cond_wait(&f->wake, &f->lock);
+            pthread_cond_wait(&f->w.wake, &f->w.lock);
             continue;
         }
         jc_batch_t b = f->batch;
         jc_error_t err;
         memset(&err, 0, sizeof err);
-        pthread_mutex_unlock(&f->lock);
+        pthread_mutex_unlock(&f->w.lock);
         jc_status_t st = write_batch(f, &b, &err);
         int64_t at = jc_now_ms();
-        pthread_mutex_lock(&f->lock);
+        pthread_mutex_lock(&f->w.lock);
         f->status = st;
         f->commit_ms = at;
         f->err = err;
         f->has_result = true;
         pthread_cond_broadcast(&f->done);
     }
-    pthread_mutex_unlock(&f->lock);
+    pthread_mutex_unlock(&f->w.lock);
     return NULL;
 }
 
@@ -92,15 +91,11 @@ jc_flusher_t *jc_flusher_start(const char *conninfo, jc_error_t *err)
         jc_error_set(err, JC_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    pthread_mutex_init(&f->lock, NULL);
-    pthread_cond_init(&f->wake, NULL);
     pthread_cond_init(&f->done, NULL);
-    if (pthread_create(&f->thread, NULL, run, f) != 0) {
+    if (jc_worker_start(&f->w, run, f, "flush", err) != JC_OK) {
         jc_flusher_stop(f);
-        jc_error_set(err, JC_ERR_NOMEM, "flush: cannot start a thread");
         return NULL;
     }
-    f->started = true;
     return f;
 }
 
@@ -108,51 +103,30 @@ void jc_flusher_stop(jc_flusher_t *f)
 {
     if (f == NULL)
         return;
-    pthread_mutex_lock(&f->lock);
-    f->stopping = true;
-    pthread_cond_broadcast(&f->wake);
-    pthread_mutex_unlock(&f->lock);
-    if (f->started)
-        pthread_join(f->thread, NULL);
+    jc_worker_stop(&f->w);
     PQfinish(f->pg);
     pthread_cond_destroy(&f->done);
-    pthread_cond_destroy(&f->wake);
-    pthread_mutex_destroy(&f->lock);
     free(f->conninfo);
     free(f);
 }
 
 void jc_flusher_submit(jc_flusher_t *f, const jc_batch_t *b)
 {
-    pthread_mutex_lock(&f->lock);
+    pthread_mutex_lock(&f->w.lock);
     f->batch = *b;
     f->busy = true;
     f->has_result = false;
-    pthread_cond_broadcast(&f->wake);
-    pthread_mutex_unlock(&f->lock);
-}
-
-/* now + ms on the realtime clock, for pthread_cond_timedwait. */
-static struct timespec deadline(int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
+    pthread_cond_broadcast(&f->w.wake);
+    pthread_mutex_unlock(&f->w.lock);
 }
 
 int jc_flusher_result(jc_flusher_t *f, int timeout_ms, jc_status_t *st, int64_t *commit_ms,
                       jc_error_t *err)
 {
-    struct timespec until = deadline(timeout_ms > 0 ? timeout_ms : 0);
-    pthread_mutex_lock(&f->lock);
+    struct timespec until = jc_worker_deadline(timeout_ms > 0 ? timeout_ms : 0);
+    pthread_mutex_lock(&f->w.lock);
     while (timeout_ms > 0 && f->busy && !f->has_result)
-        if (pthread_cond_timedwait(&f->done, &f->lock, &until) != 0)
+        if (pthread_cond_timedwait(&f->done, &f->w.lock, &until) != 0)
             break;
     int got = f->busy && f->has_result;
     if (got) {
@@ -161,6 +135,6 @@ int jc_flusher_result(jc_flusher_t *f, int timeout_ms, jc_status_t *st, int64_t 
         *err = f->err;
         f->busy = f->has_result = false;
     }
-    pthread_mutex_unlock(&f->lock);
+    pthread_mutex_unlock(&f->w.lock);
     return got;
 }

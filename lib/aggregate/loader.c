@@ -27,6 +27,7 @@
 
 #include "jiceng/jtime.h"
 #include "pgsink.h"
+#include "worker.h"
 
 typedef struct request {
     const char *topic;
@@ -39,12 +40,8 @@ struct jc_loader {
     char *conninfo;
     int retention_days;
     PGconn *pg; /* the thread's only */
-    pthread_t thread;
-    bool started;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    /* under lock */
-    bool stopping;
+    jc_worker_t w;
+    /* under w.lock */
     request_t *queue;
     size_t nqueue, cap_queue;
     uint64_t current;       /* the ticket being loaded, 0 if none */
@@ -88,16 +85,9 @@ static int backoff_ms(int attempt)
 /* Wait ms, or until stopped or the current request is cancelled (under lock). */
 static void wait_ms(jc_loader_t *l, int ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    while (!l->stopping && !l->current_cancelled)
-        if (pthread_cond_timedwait(&l->wake, &l->lock, &ts) != 0)
+    struct timespec ts = jc_worker_deadline(ms);
+    while (!l->w.stopping && !l->current_cancelled)
+        if (pthread_cond_timedwait(&l->w.wake, &l->w.lock, &ts) != 0)
             break;
 }
 
@@ -122,7 +112,7 @@ static void load(jc_loader_t *l, const request_t *q)
     r.topic = q->topic;
     r.partition = q->partition;
     for (int attempt = 1;; attempt++) {
-        pthread_mutex_unlock(&l->lock);
+        pthread_mutex_unlock(&l->w.lock);
         jc_dedup_init(&r.seen);
         r.status = load_once(l, q, &r.seen, &r.err);
         if (r.status != JC_OK)
@@ -131,8 +121,8 @@ static void load(jc_loader_t *l, const request_t *q)
             PQfinish(l->pg);
             l->pg = NULL;
         }
-        pthread_mutex_lock(&l->lock);
-        if (l->stopping || l->current_cancelled) {
+        pthread_mutex_lock(&l->w.lock);
+        if (l->w.stopping || l->current_cancelled) {
             jc_dedup_free(&r.seen);
             return;
         }
@@ -143,7 +133,7 @@ static void load(jc_loader_t *l, const request_t *q)
         note.retry_ms = backoff_ms(attempt);
         file_result(l, &note);
         wait_ms(l, note.retry_ms);
-        if (l->stopping || l->current_cancelled)
+        if (l->w.stopping || l->current_cancelled)
             return;
     }
     r.took_ms = jc_mono_ms() - q->asked_ms;
@@ -153,10 +143,10 @@ static void load(jc_loader_t *l, const request_t *q)
 static void *run(void *arg)
 {
     jc_loader_t *l = arg;
-    pthread_mutex_lock(&l->lock);
-    while (!l->stopping) {
+    pthread_mutex_lock(&l->w.lock);
+    while (!l->w.stopping) {
         if (l->nqueue == 0) {
-            pthread_cond_wait(&l->wake, &l->lock);
+            pthread_cond_wait(&l->w.wake, &l->w.lock);
             continue;
         }
         request_t q = l->queue[0];
@@ -166,7 +156,7 @@ static void *run(void *arg)
         load(l, &q);
         l->current = 0;
     }
-    pthread_mutex_unlock(&l->lock);
+    pthread_mutex_unlock(&l->w.lock);
     return NULL;
 }
 
@@ -179,14 +169,10 @@ jc_loader_t *jc_loader_start(const char *conninfo, int retention_days, jc_error_
         return NULL;
     }
     l->retention_days = retention_days;
-    pthread_mutex_init(&l->lock, NULL);
-    pthread_cond_init(&l->wake, NULL);
-    if (pthread_create(&l->thread, NULL, run, l) != 0) {
+    if (jc_worker_start(&l->w, run, l, "ledger loader", err) != JC_OK) {
         jc_loader_stop(l);
-        jc_error_set(err, JC_ERR_NOMEM, "ledger loader: cannot start a thread");
         return NULL;
     }
-    l->started = true;
     return l;
 }
 
@@ -194,38 +180,31 @@ void jc_loader_stop(jc_loader_t *l)
 {
     if (l == NULL)
         return;
-    pthread_mutex_lock(&l->lock);
-    l->stopping = true;
-    pthread_cond_broadcast(&l->wake);
-    pthread_mutex_unlock(&l->lock);
-    if (l->started)
-        pthread_join(l->thread, NULL);
+    jc_worker_stop(&l->w);
     for (size_t i = 0; i < l->ndone; i++)
         jc_dedup_free(&l->done[i].seen);
     free(l->done);
     free(l->queue);
     PQfinish(l->pg);
-    pthread_cond_destroy(&l->wake);
-    pthread_mutex_destroy(&l->lock);
     free(l->conninfo);
     free(l);
 }
 
 jc_status_t jc_loader_request(jc_loader_t *l, const char *topic, int32_t partition, uint64_t ticket)
 {
-    pthread_mutex_lock(&l->lock);
+    pthread_mutex_lock(&l->w.lock);
     int ok = grow((void **)&l->queue, &l->cap_queue, l->nqueue, sizeof *l->queue);
     if (ok) {
         l->queue[l->nqueue++] = (request_t){topic, partition, ticket, jc_mono_ms()};
-        pthread_cond_broadcast(&l->wake);
+        pthread_cond_broadcast(&l->w.wake);
     }
-    pthread_mutex_unlock(&l->lock);
+    pthread_mutex_unlock(&l->w.lock);
     return ok ? JC_OK : JC_ERR_NOMEM;
 }
 
 void jc_loader_cancel(jc_loader_t *l, uint64_t ticket)
 {
-    pthread_mutex_lock(&l->lock);
+    pthread_mutex_lock(&l->w.lock);
     for (size_t i = 0; i < l->nqueue; i++)
         if (l->queue[i].ticket == ticket) {
             memmove(l->queue + i, l->queue + i + 1, (l->nqueue - i - 1) * sizeof *l->queue);
@@ -234,7 +213,7 @@ void jc_loader_cancel(jc_loader_t *l, uint64_t ticket)
         }
     if (l->current == ticket) {
         l->current_cancelled = true;
-        pthread_cond_broadcast(&l->wake);
+        pthread_cond_broadcast(&l->w.wake);
     }
     for (size_t i = 0; i < l->ndone;) /* filed, not yet taken */
         if (l->done[i].ticket == ticket) {
@@ -244,17 +223,17 @@ void jc_loader_cancel(jc_loader_t *l, uint64_t ticket)
         } else {
             i++;
         }
-    pthread_mutex_unlock(&l->lock);
+    pthread_mutex_unlock(&l->w.lock);
 }
 
 int jc_loader_take(jc_loader_t *l, jc_loaded_t *out)
 {
-    pthread_mutex_lock(&l->lock);
+    pthread_mutex_lock(&l->w.lock);
     int got = l->ndone > 0;
     if (got) {
         *out = l->done[0];
         memmove(l->done, l->done + 1, --l->ndone * sizeof *l->done);
     }
-    pthread_mutex_unlock(&l->lock);
+    pthread_mutex_unlock(&l->w.lock);
     return got;
 }
