@@ -1,11 +1,27 @@
 /*
- * buf.c: the growable byte buffer (jiceng/buf.h). Capacity doubles, so appends are amortised
- * O(1); one spare byte is always kept so the content can be NUL-terminated for text use.
+ * buf.c: the growable byte buffer (jiceng/buf.h), and jc_grow for the library's growable arrays
+ * (internal.h). Capacity doubles, so appends are amortised O(1); a buffer always keeps one spare
+ * byte so the content can be NUL-terminated for text use.
  */
 #include "jiceng/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "internal.h"
+
+jc_status_t jc_grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return JC_OK;
+    size_t c = *cap ? *cap * 2 : first;
+    void *p = realloc(*v, c * size);
+    if (p == NULL)
+        return JC_ERR_NOMEM;
+    *v = p;
+    *cap = c;
+    return JC_OK;
+}
 
 jc_status_t jc_buf_reserve(jc_buf_t *b, size_t extra)
 {

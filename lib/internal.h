@@ -49,6 +49,13 @@ typedef jc_status_t (*jc_csv_row_cb)(const char **fields, size_t nfields, size_t
 jc_status_t jc_csv_each_row(const char *what, const void *data, size_t len, jc_csv_row_cb cb,
                             void *ud, jc_error_t *err);
 
+/* ---- growable arrays (buf.c) ---- */
+
+/* Make room for element n of the array *v of *cap elements of size bytes: nothing if n < *cap,
+ * else the capacity doubles (first elements to begin with). JC_ERR_NOMEM (the array unchanged)
+ * if it cannot grow. Used as jc_grow((void **)&arr, &cap, count, sizeof *arr, 64). */
+jc_status_t jc_grow(void **v, size_t *cap, size_t n, size_t size, size_t first);
+
 /* ---- PostgreSQL array literals (pgarray.c) ---- */
 
 #include <stdbool.h>

@@ -386,20 +386,14 @@ static jc_status_t join_batch(jc_aggregator_t *a, jc_part_t *p, int64_t offset)
     jc_slice_t *sl = &p->half[a->cur], *flying = &p->half[a->cur ^ 1];
     if (sl->in_batch)
         return JC_OK;
-    if (s->nparts == s->cap_parts) {
-        size_t cap = s->cap_parts ? s->cap_parts * 2 : 64;
-        jc_part_t **b = realloc(s->parts, cap * sizeof *b);
-        if (b == NULL)
-            return JC_ERR_NOMEM;
-        s->parts = b;
-        s->cap_parts = cap;
-    }
+    if (jc_grow((void **)&s->parts, &s->cap_parts, s->nparts, sizeof *s->parts, 64) != JC_OK)
+        return JC_ERR_NOMEM;
     if (s->nparts == 0 && s->nrejects == 0)
         s->started_ms = jc_mono_ms();
     s->parts[s->nparts++] = p;
     sl->in_batch = 1;
     sl->first = offset;
-    sl->from = a->flying && flying->in_batch ? flying->next : p->stored;
+    sl->from = flying->in_batch ? flying->next : p->stored; /* in_batch: only while it flies */
     return JC_OK;
 }
 
@@ -410,14 +404,8 @@ static jc_status_t keep_reject(jc_aggregator_t *a, const jc_part_t *p, const rd_
                                const char *reason, int32_t schema_id, const char *event_id)
 {
     batch_state_t *s = open_batch(a);
-    if (s->nrejects == s->cap_rejects) {
-        size_t cap = s->cap_rejects ? s->cap_rejects * 2 : 64;
-        jc_reject_t *r = realloc(s->rejects, cap * sizeof *r);
-        if (r == NULL)
-            return JC_ERR_NOMEM;
-        s->rejects = r;
-        s->cap_rejects = cap;
-    }
+    if (jc_grow((void **)&s->rejects, &s->cap_rejects, s->nrejects, sizeof *s->rejects, 64) != JC_OK)
+        return JC_ERR_NOMEM;
     jc_reject_t *r = &s->rejects[s->nrejects++];
     memset(r, 0, sizeof *r);
     r->topic = p->topic;
@@ -465,7 +453,7 @@ static int version_in_force(const jc_aggregator_t *a, const jc_part_t *p, jc_ded
     size_t len;
     const jc_slice_t *flying = &p->half[a->cur ^ 1];
     if (!jc_dedup_find(&p->half[a->cur].pending, k, &rec, &len) &&
-        !(a->flying && flying->in_batch && jc_dedup_find(&flying->pending, k, &rec, &len)) &&
+        !(flying->in_batch && jc_dedup_find(&flying->pending, k, &rec, &len)) &&
         !jc_dedup_find(&p->seen, k, &rec, &len))
         return 0;
     return jc_record_decode(rec, len, v) == JC_OK ? 1 : -1;
@@ -625,14 +613,8 @@ static jc_status_t judge(jc_aggregator_t *a, const jc_record_t *rec, jc_error_t 
 static jc_status_t note_timestamp(jc_aggregator_t *a, int64_t ts)
 {
     batch_state_t *s = open_batch(a);
-    if (s->msgs == s->cap_ts) {
-        size_t cap = s->cap_ts ? 2 * s->cap_ts : 4096;
-        int64_t *t = realloc(s->ts, cap * sizeof *t);
-        if (t == NULL)
-            return JC_ERR_NOMEM;
-        s->ts = t;
-        s->cap_ts = cap;
-    }
+    if (jc_grow((void **)&s->ts, &s->cap_ts, s->msgs, sizeof *s->ts, 4096) != JC_OK)
+        return JC_ERR_NOMEM;
     s->ts[s->msgs] = ts;
     return JC_OK;
 }

@@ -239,14 +239,8 @@ static jc_status_t mark(jc_dedup_t *d)
 {
     if (d->nmarks > 0 && d->marks[d->nmarks - 1].stamp >= d->stamp)
         return JC_OK;
-    if (d->nmarks == d->cap_marks) {
-        size_t cap = d->cap_marks ? d->cap_marks * 2 : 4;
-        jc_dedup_mark_t *m = realloc(d->marks, cap * sizeof *m);
-        if (m == NULL)
-            return JC_ERR_NOMEM;
-        d->marks = m;
-        d->cap_marks = cap;
-    }
+    if (jc_grow((void **)&d->marks, &d->cap_marks, d->nmarks, sizeof *d->marks, 4) != JC_OK)
+        return JC_ERR_NOMEM;
     d->marks[d->nmarks++] = (jc_dedup_mark_t){d->stamp, (uint32_t)d->arena_len};
     return JC_OK;
 }

@@ -26,6 +26,7 @@
 #include <libpq-fe.h>
 
 #include "jiceng/jtime.h"
+#include "../internal.h"
 #include "pgsink.h"
 #include "worker.h"
 
@@ -50,24 +51,11 @@ struct jc_loader {
     size_t ndone, cap_done;
 };
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 1;
-    size_t c = *cap ? *cap * 2 : 16;
-    void *p = realloc(*v, c * size);
-    if (p == NULL)
-        return 0;
-    *v = p;
-    *cap = c;
-    return 1;
-}
-
 /* File a result (under lock). A result that cannot be filed (no memory) is lost: its set is
  * freed, and the partition stays paused until it is revoked. */
 static void file_result(jc_loader_t *l, jc_loaded_t *r)
 {
-    if (!grow((void **)&l->done, &l->cap_done, l->ndone, sizeof *l->done)) {
+    if (jc_grow((void **)&l->done, &l->cap_done, l->ndone, sizeof *l->done, 16) != JC_OK) {
         jc_dedup_free(&r->seen);
         return;
     }
@@ -193,7 +181,7 @@ void jc_loader_stop(jc_loader_t *l)
 jc_status_t jc_loader_request(jc_loader_t *l, const char *topic, int32_t partition, uint64_t ticket)
 {
     pthread_mutex_lock(&l->w.lock);
-    int ok = grow((void **)&l->queue, &l->cap_queue, l->nqueue, sizeof *l->queue);
+    int ok = jc_grow((void **)&l->queue, &l->cap_queue, l->nqueue, sizeof *l->queue, 16) == JC_OK;
     if (ok) {
         l->queue[l->nqueue++] = (request_t){topic, partition, ticket, jc_mono_ms()};
         pthread_cond_broadcast(&l->w.wake);
