@@ -206,25 +206,6 @@ static jc_status_t sign_record(jc_producer_t *p, jc_signer_t *signer, rd_kafka_t
     return JC_OK;
 }
 
-/* The message key: the county code in decimal, as snprintf("%d") would write it (this is
- * called for every record, and snprintf costs more than the rest of the key's handling). */
-static size_t county_key(int32_t county, char key[16])
-{
-    char digits[12];
-    size_t n = 0, len = 0;
-    uint32_t v = county < 0 ? 0u - (uint32_t)county : (uint32_t)county;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    if (county < 0)
-        key[len++] = '-';
-    while (n > 0)
-        key[len++] = digits[--n];
-    key[len] = '\0';
-    return len;
-}
-
 jc_status_t jc_producer_send(jc_producer_t *p, jc_event_t *ev, void *opaque, jc_error_t *err)
 {
     if (p == NULL || ev == NULL || (unsigned)ev->type >= JC_EVENT_TYPE_COUNT)
@@ -241,7 +222,7 @@ jc_status_t jc_producer_send(jc_producer_t *p, jc_event_t *ev, void *opaque, jc_
     if (st != JC_OK)
         return st;
     char key[16];
-    size_t keylen = county_key(ev->county_code, key);
+    size_t keylen = (size_t)snprintf(key, sizeof key, "%d", (int)ev->county_code);
     rd_kafka_topic_t *rkt = p->topics[ev->type];
     rd_kafka_headers_t *hdrs = NULL;
     st = SIGNING ? sign_record(p, signer, rkt, key, keylen, &hdrs, err) : JC_OK;
