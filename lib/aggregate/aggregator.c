@@ -152,6 +152,7 @@ struct jc_aggregator {
     jc_part_t *by_type[JC_EVENT_TYPE_COUNT][MAX_PARTITIONS];
     size_t nassigned;
     size_t neof;       /* assigned partitions at their end */
+    size_t nloading;   /* assigned partitions waiting for their ledgers (the loader's) */
     /* the two batches (overlapped flush): bs[cur] is open, bs[cur ^ 1] is with the flush
      * thread while flying; a batch's index is also the slice of each partition it uses */
     batch_state_t bs[2];
@@ -275,6 +276,13 @@ static void set_eof(jc_aggregator_t *a, jc_part_t *p, int eof)
     p->eof = eof;
 }
 
+static void set_loading(jc_aggregator_t *a, jc_part_t *p, int loading)
+{
+    if (p->loading != loading)
+        a->nloading += loading ? 1 : (size_t)-1;
+    p->loading = loading;
+}
+
 static jc_part_t *part_add(jc_aggregator_t *a, const char *topic, int32_t partition, jc_error_t *err)
 {
     jc_part_t **slot = slot_of(a, topic, partition);
@@ -300,7 +308,7 @@ static jc_part_t *part_add(jc_aggregator_t *a, const char *topic, int32_t partit
     set_eof(a, p, 0);
     if (p->loading)
         jc_loader_cancel(a->loader, p->ticket); /* asked again below */
-    p->loading = 0;
+    set_loading(a, p, 0);
     return read_partition(a, p, 0, err) == JC_OK ? p : NULL;
 }
 
@@ -308,7 +316,7 @@ static jc_part_t *part_add(jc_aggregator_t *a, const char *topic, int32_t partit
 static jc_status_t part_load(jc_aggregator_t *a, jc_part_t *p, jc_error_t *err)
 {
     p->ticket = ++a->last_ticket;
-    p->loading = 1;
+    set_loading(a, p, 1);
     p->batches_at = a->stats.batches;
     jc_dedup_free(&p->seen);
     if (jc_loader_request(a->loader, p->topic, p->partition, p->ticket) != JC_OK)
@@ -325,6 +333,7 @@ static void part_remove(jc_aggregator_t *a, const char *topic, int32_t partition
     set_eof(a, p, 0);
     if (p->loading && a->loader != NULL)
         jc_loader_cancel(a->loader, p->ticket);
+    set_loading(a, p, 0);
     jc_dedup_free(&p->seen);
     for (int h = 0; h < 2; h++) {
         jc_dedup_free(&p->half[h].pending);
@@ -1047,7 +1056,7 @@ static jc_status_t take_ledgers(jc_aggregator_t *a, jc_error_t *err)
         }
         jc_dedup_free(&p->seen);
         p->seen = r.seen;
-        p->loading = 0;
+        set_loading(a, p, 0);
         LOG(a, JC_LOG_DEBUG, "ledger_loaded", "%s [%d]: %zu id(s) of its dedup ledger read in "
             "%lld ms; %llu batch(es) committed meanwhile", p->topic, (int)p->partition,
             p->seen.count, (long long)r.took_ms,
@@ -1077,14 +1086,23 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* The consumer: our settings, then the caller's properties (which may override them) except
  * those librdkafka marks as producers' only (they are the dead-letter producer's). */
-/* librdkafka's prefetch, bounded by bytes (issue 14, item 4). librdkafka 2.0 pauses a
- * partition's fetching for a second whenever its queue holds queued.min.messages (100,000 by
- * default), which starved the consumer (decode-only 145,000 events/s against a bare consume's
- * 632,000, measured); so the message count is set out of the way and the bytes bound the
- * prefetch instead: at most queued.max.messages.kbytes queued (16 MiB), at most
- * fetch.max.bytes per fetch. RSS then no longer grows with the backlog. */
-#define PREFETCH "queued.min.messages", "10000000", "queued.max.messages.kbytes", "16384", \
-                 "fetch.max.bytes", "16777216"
+/* librdkafka's prefetch, bounded by bytes (issue 14, item 4), so that RSS does not grow with
+ * the backlog: at most queued.max.messages.kbytes queued, at most fetch.max.bytes a fetch
+ * (what one fetch may add beyond the bound). The message count is set out of the way.
+ * Once the queue reaches a bound, librdkafka 2.0's fetcher looks at it again only when its
+ * broker thread next wakes, at the latest a second later (librdkafka issue #2879; 2.1 made
+ * that wait a setting, fetch.queue.backoff.ms): a bound the loop drains in less than a second
+ * starves it. Measured (docs/benchmarks.md): 16 MiB held the decode-only consumer to 254,000
+ * events/s (about two fetches a second) and end to end to 173,000; 32 MiB, about a second of
+ * what the loop consumes, 410,000 and 218,000, for about 115 MiB more RSS (librdkafka counts
+ * only the messages' keys and values, not their headers or per-message structures).
+ * fetch.wait.max.ms: how long the broker holds a fetch that finds nothing (500 ms by
+ * default). A fetch of partitions all at their end waits that long; at start (the first fetch
+ * may hold only a partition whose offset was resolved first) and at the end of a replay
+ * (the end-of-partition report comes with the fetch after the last message) that was half a
+ * second each; 100 ms costs an idle consumer ten fetch requests a second instead of two. */
+#define PREFETCH "queued.min.messages", "10000000", "queued.max.messages.kbytes", "32768", \
+                 "fetch.max.bytes", "8388608", "fetch.wait.max.ms", "100"
 static const char *const prefetch[] = {PREFETCH, NULL};
 
 const char *const *jc_aggregator_prefetch_properties(void)
@@ -1485,9 +1503,10 @@ static jc_status_t consume(jc_aggregator_t *a, jc_error_t *err)
 {
     while (!*a->stop && a->fatal == JC_OK) {
         /* an open batch polls without waiting: an empty queue may mean it can commit now; a
-         * flying one is looked at every few ms */
+         * flying one, and the ledgers being loaded, are looked at every few ms */
         const batch_state_t *open = open_batch(a);
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(a->rk, open->nparts ? 0 : a->flying ? 5 : 100);
+        int wait_ms = open->nparts ? 0 : a->flying || a->nloading ? 5 : 100;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(a->rk, wait_ms);
         int drained = m == NULL && batch_drained(a);
         if (m == NULL && open->nparts > 0 && !drained)
             m = rd_kafka_consumer_poll(a->rk, 10); /* more is on its way */
