@@ -1290,9 +1290,36 @@ jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t
 
 /* ---- the loop -------------------------------------------------------------------------- */
 
-static int caught_up(const jc_aggregator_t *a)
+/* p is consumed to the end its last fetch saw: librdkafka said so, or the offset after the
+ * last message taken from it (open batch, else flying one, else stored) has reached the high
+ * watermark that fetch reported (cached by the client; no request). The second answers as
+ * soon as the last message is taken; the end-of-partition report comes only with the next
+ * fetch, which finds nothing and is held by the broker (fetch.wait.max.ms). */
+static int at_end(const jc_aggregator_t *a, const jc_part_t *p)
 {
-    return a->assigned_once && a->nassigned > 0 && a->neof == a->nassigned;
+    if (p->eof)
+        return 1;
+    if (p->loading)
+        return 0;
+    const jc_slice_t *open = &p->half[a->cur], *flying = &p->half[a->cur ^ 1];
+    int64_t lo, hi, next = open->in_batch ? open->next : flying->in_batch ? flying->next : p->stored;
+    return rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) ==
+               RD_KAFKA_RESP_ERR_NO_ERROR && hi >= 0 && next >= hi;
+}
+
+/* Every assigned partition is at its end (at_end; asked only when the local queue is empty,
+ * idle true, as it walks the partitions). */
+static int caught_up(const jc_aggregator_t *a, int idle)
+{
+    if (!a->assigned_once || a->nassigned == 0)
+        return 0;
+    if (a->neof == a->nassigned)
+        return 1;
+    for (int t = 0; idle && t < JC_EVENT_TYPE_COUNT; t++)
+        for (int i = 0; i < MAX_PARTITIONS; i++)
+            if (a->by_type[t][i] != NULL && !at_end(a, a->by_type[t][i]))
+                return 0;
+    return idle;
 }
 
 static int batch_due(const jc_aggregator_t *a, int64_t now)
@@ -1510,6 +1537,7 @@ static jc_status_t consume(jc_aggregator_t *a, jc_error_t *err)
         int drained = m == NULL && batch_drained(a);
         if (m == NULL && open->nparts > 0 && !drained)
             m = rd_kafka_consumer_poll(a->rk, 10); /* more is on its way */
+        int idle = m == NULL;
         jc_status_t st = JC_OK;
         if (m != NULL) {
             if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -1524,7 +1552,7 @@ static jc_status_t consume(jc_aggregator_t *a, jc_error_t *err)
         if ((st = land_if_done(a, drained && a->flying ? 5 : 0, err)) != JC_OK)
             return st;
         int64_t now = jc_mono_ms();
-        int done = a->cfg.exit_when_caught_up && caught_up(a);
+        int done = a->cfg.exit_when_caught_up && caught_up(a, idle);
         /* a drained batch closes once nothing flies (else it takes what arrives meanwhile); a
          * full or old one closes at once, waiting for the flying one to land first */
         if ((batch_due(a, now) || (drained && !a->flying) || (done && open->nparts > 0)) &&
