@@ -78,6 +78,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <time.h>
 
@@ -1439,6 +1442,18 @@ static void trim_dedup(jc_aggregator_t *a)
             "from memory", dropped, days);
 }
 
+/* glibc keeps what a thread's arena frees for that arena's next allocations and gives back
+ * to the kernel only the free top of its heaps. librdkafka's broker thread allocates the
+ * fetched messages and this loop frees them, so free pages between live ones stayed resident
+ * (peak RSS minus the dedup state at 1M events: 317 MiB, 263 with this, the rate unchanged;
+ * docs/benchmarks.md). malloc_trim returns every arena's free pages; once a second. */
+static void return_free_memory(void)
+{
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
+
 static void housekeeping(jc_aggregator_t *a, int64_t now)
 {
     jc_endoffsets_report(a->end_offsets); /* log what the refresher's thread met */
@@ -1454,6 +1469,7 @@ static void housekeeping(jc_aggregator_t *a, int64_t now)
     if (now - a->last_stats_ms >= a->cfg.stats_interval_ms) {
         a->last_stats_ms = now;
         probe_pg(a, now); /* metrics */
+        return_free_memory();
         refresh_stats(a);
         publish_stats(a);
     }
