@@ -188,18 +188,24 @@ static size_t record_size(const jc_dedup_t *d, uint32_t at, uint64_t *n)
     return used + (size_t)*n;
 }
 
+/* The record at position at: its bytes (*rec) and length (*len). */
+static void record_at(const jc_dedup_t *d, uint32_t at, const uint8_t **rec, size_t *len)
+{
+    uint64_t n;
+    size_t size = record_size(d, at, &n);
+    *rec = d->arena + at + (size - (size_t)n);
+    *len = (size_t)n;
+}
+
 int jc_dedup_find(const jc_dedup_t *d, jc_dedup_key_t k, const uint8_t **rec, size_t *len)
 {
     if (d->cap == 0)
         return 0;
     jc_dedup_key_t got;
     uint32_t at;
-    uint64_t n;
     if (!slot_get(probe(d->slots, d->cap, k), &got, &at) || at < d->expired_below)
         return 0;
-    size_t size = record_size(d, at, &n);
-    *rec = d->arena + at + (size - (size_t)n);
-    *len = (size_t)n;
+    record_at(d, at, rec, len);
     return 1;
 }
 
@@ -310,7 +316,8 @@ jc_status_t jc_dedup_merge(jc_dedup_t *dst, const jc_dedup_t *src)
         size_t len;
         if (!slot_get(src->slots + i * SLOT, &k, &at) || at < src->expired_below)
             continue;
-        if (!jc_dedup_find(src, k, &rec, &len) || jc_dedup_put(dst, k, rec, len) != JC_OK)
+        record_at(src, at, &rec, &len); /* the slot has it: no second probe */
+        if (jc_dedup_put(dst, k, rec, len) != JC_OK)
             return JC_ERR_NOMEM;
     }
     return JC_OK;
