@@ -286,6 +286,14 @@ static void set_loading(jc_aggregator_t *a, jc_part_t *p, int loading)
     p->loading = loading;
 }
 
+/* p's low and high watermarks as its last fetch reported them (cached by the client; no
+ * request): 1 if known, 0 if p has not been fetched yet. */
+static int watermarks(const jc_aggregator_t *a, const jc_part_t *p, int64_t *lo, int64_t *hi)
+{
+    return rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, lo, hi) ==
+               RD_KAFKA_RESP_ERR_NO_ERROR && *hi >= 0;
+}
+
 static jc_part_t *part_add(jc_aggregator_t *a, const char *topic, int32_t partition, jc_error_t *err)
 {
     jc_part_t **slot = slot_of(a, topic, partition);
@@ -891,7 +899,7 @@ static void note_watermarks(jc_aggregator_t *a, const batch_state_t *s, int h)
     for (size_t i = 0; i < s->nparts; i++) {
         int64_t lo, hi;
         jc_part_t *p = s->parts[i];
-        if (rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (watermarks(a, p, &lo, &hi))
             p->half[h].high_watermark = hi;
     }
 }
@@ -1030,9 +1038,7 @@ static jc_status_t part_resume(jc_aggregator_t *a, jc_part_t *p, jc_error_t *err
     }
     rd_kafka_topic_partition_list_destroy(l);
     int64_t lo, hi;
-    if (st == JC_OK &&
-        rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        hi >= 0 && (p->stored >= 0 ? p->stored : lo) == hi)
+    if (st == JC_OK && watermarks(a, p, &lo, &hi) && (p->stored >= 0 ? p->stored : lo) == hi)
         set_eof(a, p, 1);
     return st;
 }
@@ -1087,8 +1093,6 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- set-up ---------------------------------------------------------------------------- */
 
-/* The consumer: our settings, then the caller's properties (which may override them) except
- * those librdkafka marks as producers' only (they are the dead-letter producer's). */
 /* librdkafka's prefetch, bounded by bytes (issue 14, item 4), so that RSS does not grow with
  * the backlog: at most queued.max.messages.kbytes queued, at most fetch.max.bytes a fetch
  * (what one fetch may add beyond the bound). The message count is set out of the way.
@@ -1113,6 +1117,8 @@ const char *const *jc_aggregator_prefetch_properties(void)
     return prefetch;
 }
 
+/* The consumer: our settings, then the caller's properties (which may override them) except
+ * those librdkafka marks as producers' only (they are the dead-letter producer's). */
 static rd_kafka_t *new_consumer(jc_aggregator_t *a, jc_error_t *err)
 {
     const char *const consumer[] = {
@@ -1306,23 +1312,24 @@ static int at_end(const jc_aggregator_t *a, const jc_part_t *p)
         return 0;
     const jc_slice_t *open = &p->half[a->cur], *flying = &p->half[a->cur ^ 1];
     int64_t lo, hi, next = open->in_batch ? open->next : flying->in_batch ? flying->next : p->stored;
-    return rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) ==
-               RD_KAFKA_RESP_ERR_NO_ERROR && hi >= 0 && next >= hi;
+    return watermarks(a, p, &lo, &hi) && next >= hi;
 }
 
-/* Every assigned partition is at its end (at_end; asked only when the local queue is empty,
- * idle true, as it walks the partitions). */
+/* Every assigned partition is at its end: all reported so, or, when the local queue is empty
+ * (idle), each at_end (a walk over the partitions). */
 static int caught_up(const jc_aggregator_t *a, int idle)
 {
     if (!a->assigned_once || a->nassigned == 0)
         return 0;
     if (a->neof == a->nassigned)
         return 1;
-    for (int t = 0; idle && t < JC_EVENT_TYPE_COUNT; t++)
+    if (!idle)
+        return 0;
+    for (int t = 0; t < JC_EVENT_TYPE_COUNT; t++)
         for (int i = 0; i < MAX_PARTITIONS; i++)
             if (a->by_type[t][i] != NULL && !at_end(a, a->by_type[t][i]))
                 return 0;
-    return idle;
+    return 1;
 }
 
 static int batch_due(const jc_aggregator_t *a, int64_t now)
@@ -1347,8 +1354,7 @@ static int batch_drained(const jc_aggregator_t *a)
     for (size_t i = 0; i < s->nparts; i++) {
         int64_t lo, hi;
         const jc_part_t *p = s->parts[i];
-        if (rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) !=
-                RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0 || p->half[a->cur].next < hi)
+        if (!watermarks(a, p, &lo, &hi) || p->half[a->cur].next < hi)
             return 0;
     }
     return s->nparts > 0;
@@ -1364,9 +1370,7 @@ static void refresh_lag(jc_aggregator_t *a)
         for (int i = 0; i < MAX_PARTITIONS; i++) {
             const jc_part_t *p = a->by_type[t][i];
             int64_t lo, hi;
-            if (p == NULL || rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo,
-                                                            &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-                hi < 0)
+            if (p == NULL || !watermarks(a, p, &lo, &hi))
                 continue;
             int64_t from = p->stored >= 0 ? p->stored : lo;
             jc_partition_lag_t *l = &a->lag[a->stats.nlag++];
