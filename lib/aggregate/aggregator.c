@@ -294,6 +294,22 @@ static int watermarks(const jc_aggregator_t *a, const jc_part_t *p, int64_t *lo,
                RD_KAFKA_RESP_ERR_NO_ERROR && *hi >= 0;
 }
 
+/* Consuming p from next (-1: nothing stored, its low watermark) has reached the high
+ * watermark its last fetch reported: nothing more was there to take. */
+static int fetched_to_end(const jc_aggregator_t *a, const jc_part_t *p, int64_t next)
+{
+    int64_t lo, hi;
+    return watermarks(a, p, &lo, &hi) && (next >= 0 ? next : lo) >= hi;
+}
+
+/* Where p stands once the flying batch lands: where that batch leaves p if p is in it, else
+ * its stored offset (-1 if none). */
+static int64_t after_flight(const jc_aggregator_t *a, const jc_part_t *p)
+{
+    const jc_slice_t *flying = &p->half[a->cur ^ 1];
+    return flying->in_batch ? flying->next : p->stored; /* in_batch: only while it flies */
+}
+
 static jc_part_t *part_add(jc_aggregator_t *a, const char *topic, int32_t partition, jc_error_t *err)
 {
     jc_part_t **slot = slot_of(a, topic, partition);
@@ -403,7 +419,7 @@ static void clear_batch(jc_aggregator_t *a, int h)
 static jc_status_t join_batch(jc_aggregator_t *a, jc_part_t *p, int64_t offset)
 {
     batch_state_t *s = open_batch(a);
-    jc_slice_t *sl = &p->half[a->cur], *flying = &p->half[a->cur ^ 1];
+    jc_slice_t *sl = &p->half[a->cur];
     if (sl->in_batch)
         return JC_OK;
     if (jc_grow((void **)&s->parts, &s->cap_parts, s->nparts, sizeof *s->parts, 64) != JC_OK)
@@ -413,7 +429,7 @@ static jc_status_t join_batch(jc_aggregator_t *a, jc_part_t *p, int64_t offset)
     s->parts[s->nparts++] = p;
     sl->in_batch = 1;
     sl->first = offset;
-    sl->from = flying->in_batch ? flying->next : p->stored; /* in_batch: only while it flies */
+    sl->from = after_flight(a, p);
     return JC_OK;
 }
 
@@ -1300,19 +1316,19 @@ jc_aggregator_t *jc_aggregator_new(const jc_aggregator_config_t *cfg, jc_error_t
 /* ---- the loop -------------------------------------------------------------------------- */
 
 /* p is consumed to the end its last fetch saw: librdkafka said so, or the offset after the
- * last message taken from it (open batch, else flying one, else stored) has reached the high
- * watermark that fetch reported (cached by the client; no request). The second answers as
- * soon as the last message is taken; the end-of-partition report comes only with the next
- * fetch, which finds nothing and is held by the broker (fetch.wait.max.ms). */
+ * last message taken from it (open batch, else flying one, else stored, else its low
+ * watermark) has reached the high watermark that fetch reported (cached by the client; no
+ * request). The second answers as soon as the last message is taken; the end-of-partition
+ * report comes only with the next fetch, which finds nothing and is held by the broker
+ * (fetch.wait.max.ms). */
 static int at_end(const jc_aggregator_t *a, const jc_part_t *p)
 {
     if (p->eof)
         return 1;
     if (p->loading)
         return 0;
-    const jc_slice_t *open = &p->half[a->cur], *flying = &p->half[a->cur ^ 1];
-    int64_t lo, hi, next = open->in_batch ? open->next : flying->in_batch ? flying->next : p->stored;
-    return watermarks(a, p, &lo, &hi) && next >= hi;
+    const jc_slice_t *open = &p->half[a->cur];
+    return fetched_to_end(a, p, open->in_batch ? open->next : after_flight(a, p));
 }
 
 /* Every assigned partition is at its end: all reported so, or, when the local queue is empty
@@ -1351,12 +1367,9 @@ static int batch_due(const jc_aggregator_t *a, int64_t now)
 static int batch_drained(const jc_aggregator_t *a)
 {
     const batch_state_t *s = &a->bs[a->cur];
-    for (size_t i = 0; i < s->nparts; i++) {
-        int64_t lo, hi;
-        const jc_part_t *p = s->parts[i];
-        if (!watermarks(a, p, &lo, &hi) || p->half[a->cur].next < hi)
+    for (size_t i = 0; i < s->nparts; i++)
+        if (!fetched_to_end(a, s->parts[i], s->parts[i]->half[a->cur].next))
             return 0;
-    }
     return s->nparts > 0;
 }
 
