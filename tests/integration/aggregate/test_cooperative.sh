@@ -4,8 +4,8 @@
 # Three instances (a, b, c) consume 4 topics x 8 partitions while events flow; d joins, then c
 # leaves (SIGTERM). From the staying instances' debug lines (partitions_assigned / _revoked /
 # _lost, which list every partition that changed), checks that:
-#   - a and b never lose a partition: every partition revoked from them moved to the joiner d,
-#     and none is ever "lost";
+#   - a and b never lose a partition: every partition revoked from them once d started moved to
+#     the joiner d, and none is ever "lost";
 #   - the ledger is loaded outside the rebalance callback: before c leaves, one of its partitions
 #     gets a synthetic dedup ledger of 1,000,000 ids, whose reading is held back (a gate in
 #     PostgreSQL, below) until whoever takes the partition over has committed batches of its
@@ -34,6 +34,15 @@ wait_assigned() { # wait_assigned NAME: until NAME holds partitions
         sleep 0.5
     done
 }
+wait_shared_out() { # wait_shared_out NAME...: until NAMEs together hold all 32 partitions, once each
+    local deadline=$((SECONDS + 90)) all
+    while :; do
+        all=$(for i in "$@"; do held_by "$i"; done)
+        [[ $(wc -l <<<"$all") == 32 && $(sort -u <<<"$all" | wc -l) == 32 ]] && return
+        ((SECONDS < deadline)) || it_fail "$* do not hold the 32 partitions once each after 90 s"
+        sleep 0.5
+    done
+}
 produce_chunks() { # produce_chunks FILE...: one after the other, as county systems publish
     for f in "$@"; do it_produce "$f" 2>>"$W/produce.log" || true; sleep 0.5; done
 }
@@ -54,6 +63,10 @@ start a; start b; start c
 produce_chunks "${chunks[@]:0:half}" &
 producer=$!
 wait_assigned a; wait_assigned b; wait_assigned c
+# the first members share the partitions out in more than one rebalance when one of them joins
+# later (it got everything, then gives some up): the check below judges the stayers from d's
+# start on (its first log line), so d starts only once that is over
+wait_shared_out a b c
 sleep 2
 start d
 wait_assigned d
